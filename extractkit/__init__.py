@@ -1,0 +1,61 @@
+"""extractkit: turn files into searchable text through source, extractor and sink plugins.
+
+Library use::
+
+    import extractkit
+    result = extractkit.extract("report.pdf")
+    print(result.text)
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    ConfigError,
+    DocumentError,
+    ExtractkitError,
+    PermanentError,
+    PluginError,
+    TransientError,
+)
+from .hookspecs import hookimpl
+from .interfaces import Extractor, Sink, Source
+from .models import (
+    Attempt,
+    Document,
+    ExtractionResult,
+    ExtractOptions,
+    Failure,
+    Outcome,
+    Page,
+    SourceItem,
+)
+from .pipeline import Pipeline
+from .plugins import Plugins, load_plugins
+from .processing import extract, local_document, process_document
+
+__all__ = [
+    "Attempt",
+    "ConfigError",
+    "Document",
+    "DocumentError",
+    "ExtractOptions",
+    "ExtractionResult",
+    "Extractor",
+    "ExtractkitError",
+    "Failure",
+    "Outcome",
+    "Page",
+    "PermanentError",
+    "Pipeline",
+    "PluginError",
+    "Plugins",
+    "Sink",
+    "Source",
+    "SourceItem",
+    "TransientError",
+    "extract",
+    "hookimpl",
+    "load_plugins",
+    "local_document",
+    "process_document",
+]

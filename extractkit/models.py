@@ -1,0 +1,196 @@
+"""Frozen data types passed between sources, extractors and sinks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import DocumentError
+
+
+def document_id_for(uri: str) -> str:
+    """Derive a stable document id from its source URI (safe as an index ``_id``)."""
+    return hashlib.sha256(uri.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One unit of work announced by a source, before it is fetched.
+
+    ``receipt`` is opaque to everyone but the source (an SQS receipt handle, say).
+    ``event`` is ``"upsert"`` for a new or changed document, ``"delete"`` when the
+    document was removed at the origin.
+    """
+
+    uri: str
+    name: str
+    size: int | None = None
+    event: str = "upsert"
+    receipt: Any = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def document_id(self) -> str:
+        """The id the document is stored under."""
+        return document_id_for(self.uri)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A fetched document: a local file ready to be read, plus where it came from.
+
+    ``name`` is the original file name; it is a hint only and never used as a path.
+    ``mime_type`` is filled in by type detection.
+    """
+
+    uri: str
+    path: Path
+    name: str
+    size: int
+    mime_type: str | None = None
+    source_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The id the document is stored under."""
+        return document_id_for(self.uri)
+
+
+@dataclass(frozen=True)
+class Page:
+    """The text of one page (or sheet, slide, image frame)."""
+
+    number: int
+    text: str
+    ocr: bool = False
+    confidence: float | None = None
+    engine: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    """What an extractor produced for one document."""
+
+    text: str
+    pages: tuple[Page, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    mime_type: str = "application/octet-stream"
+    extractor: str = ""
+
+    @property
+    def ocr_pages(self) -> int:
+        """How many pages went through OCR."""
+        return sum(1 for page in self.pages if page.ocr)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return {
+            "mime_type": self.mime_type,
+            "extractor": self.extractor,
+            "text": self.text,
+            "pages": [asdict(page) for page in self.pages],
+            "metadata": dict(self.metadata),
+        }
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One extractor's try at a document that did not succeed."""
+
+    plugin: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A classified failure: why a document could not be indexed."""
+
+    document_id: str
+    uri: str
+    stage: str
+    plugin: str
+    failure_class: str
+    reason: str
+    message: str
+    attempts: tuple[Attempt, ...] = ()
+
+    @classmethod
+    def from_error(
+        cls,
+        error: DocumentError,
+        *,
+        uri: str,
+        stage: str,
+        plugin: str = "",
+        attempts: tuple[Attempt, ...] = (),
+    ) -> Failure:
+        """Build a failure record from a document error."""
+        return cls(
+            document_id=document_id_for(uri),
+            uri=uri,
+            stage=stage,
+            plugin=plugin,
+            failure_class=error.failure_class,
+            reason=error.reason,
+            message=error.message,
+            attempts=attempts,
+        )
+
+    @property
+    def is_transient(self) -> bool:
+        """True when a later retry may succeed."""
+        from .errors import TRANSIENT
+
+        return self.failure_class == TRANSIENT
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        data = asdict(self)
+        data["class"] = data.pop("failure_class")
+        return data
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The end state of one document: a result, or a failure (exactly one is set)."""
+
+    document: Document | None
+    uri: str
+    result: ExtractionResult | None = None
+    failure: Failure | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the document was extracted."""
+        return self.result is not None
+
+    @property
+    def document_id(self) -> str:
+        """The id the document is stored under."""
+        return document_id_for(self.uri)
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Settings every extractor may read. Extractors ignore what does not concern them."""
+
+    ocr_languages: str = "jpn+eng"
+    ocr_dpi: int = 300
+    ocr_enabled: bool = True
+    ocr_timeout: float = 180.0
+    detect_orientation: bool = True
+    vertical_japanese: bool = True
+    max_pages: int = 2000
+    max_image_pixels: int = 178_956_970
+    max_file_size: int = 100 * 1024 * 1024
+    max_archive_uncompressed: int = 512 * 1024 * 1024
+    max_archive_entries: int = 10_000
+    max_archive_ratio: int = 200
+    pdf_password: str = ""
+    preferred_extractors: tuple[str, ...] = ()
+    disabled_extractors: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)

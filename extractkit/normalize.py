@@ -1,0 +1,46 @@
+"""Text clean-up shared by extractors: line endings, control characters, CJK spacing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK = (
+    r"\u3000-\u303f"  # CJK punctuation
+    r"\u3040-\u309f"  # hiragana
+    r"\u30a0-\u30ff"  # katakana
+    r"\u3400-\u4dbf"  # CJK extension A
+    r"\u4e00-\u9fff"  # CJK unified ideographs
+    r"\uf900-\ufaff"  # compatibility ideographs
+    r"\uff00-\uffef"  # half- and full-width forms
+)
+_CJK_SPACE = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def is_cjk(char: str) -> bool:
+    """True for a Japanese/Chinese character or CJK punctuation."""
+    return bool(re.match(f"[{_CJK}]", char))
+
+
+def remove_cjk_spaces(text: str) -> str:
+    """Drop spaces between two CJK characters; spaces between Latin words stay."""
+    return _CJK_SPACE.sub("", text)
+
+
+def clean_text(text: str) -> str:
+    """Normalise line endings, drop control characters and trailing spaces, NFC-compose."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    text = _TRAILING_SPACE.sub("\n", text)
+    text = _MANY_BLANK_LINES.sub("\n\n", text)
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def normalise_for_comparison(text: str) -> str:
+    """NFKC, CJK spaces removed, whitespace folded: the form used to score OCR."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text

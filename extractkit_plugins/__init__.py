@@ -1,0 +1,1 @@
+"""The builtin plugins: one module per source, extractor, sink or detector."""
