@@ -116,6 +116,7 @@ class Failure:
     reason: str
     message: str
     attempts: tuple[Attempt, ...] = ()
+    mime_type: str | None = None
 
     @classmethod
     def from_error(
@@ -126,6 +127,7 @@ class Failure:
         stage: str,
         plugin: str = "",
         attempts: tuple[Attempt, ...] = (),
+        mime_type: str | None = None,
     ) -> Failure:
         """Build a failure record from a document error."""
         return cls(
@@ -137,6 +139,7 @@ class Failure:
             reason=error.reason,
             message=error.message,
             attempts=attempts,
+            mime_type=mime_type,
         )
 
     @property

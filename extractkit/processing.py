@@ -7,6 +7,7 @@ Document errors never escape :func:`process_document`; they become a
 from __future__ import annotations
 
 import dataclasses
+import mimetypes
 import os
 import tempfile
 import time
@@ -60,7 +61,7 @@ def local_document(path: str | Path, *, uri: str | None = None, name: str | None
 def detect(document: Document, plugins: Plugins, options: ExtractOptions) -> Document:
     """Check size limits and fill in the detected MIME type."""
     if document.size == 0:
-        raise EmptyDocument(f"{document.name} is empty (0 bytes)")
+        raise EmptyDocument(f"{document.name} is empty (0 bytes); there is nothing to extract")
     if document.size > options.max_file_size:
         raise TooLarge(
             f"{document.name} is {document.size / 1e6:.1f} MB, over the "
@@ -79,6 +80,18 @@ def _classify_unexpected(error: BaseException, extractor: str) -> DocumentError:
     return ExtractorCrashed(
         f"extractor '{extractor}' raised {type(error).__name__}: {error}",
         retryable_with_other_extractor=True,
+    )
+
+
+def _no_extractor_error(document: Document, mime_type: str, plugins: Plugins) -> DocumentError:
+    """Unsupported, unless the name promises a supported type the bytes do not match (corrupt)."""
+    claimed, _ = mimetypes.guess_type(document.name)
+    if claimed and claimed != mime_type and rank_extractors(plugins.extractors, claimed):
+        return CorruptDocument(
+            f"{document.name}: named like {claimed} but its bytes are {mime_type}; the file is damaged or mislabelled"
+        )
+    return UnsupportedFormat(
+        f"{document.name}: no extractor handles {mime_type}; install a plugin for it or leave the file out"
     )
 
 
@@ -112,6 +125,7 @@ def extract_document(document: Document, plugins: Plugins, options: ExtractOptio
             return dataclasses.replace(
                 result,
                 text=clean_text(result.text),
+                pages=tuple(dataclasses.replace(page, text=clean_text(page.text)) for page in result.pages),
                 mime_type=mime_type,
                 extractor=registration.name,
             )
@@ -120,7 +134,8 @@ def extract_document(document: Document, plugins: Plugins, options: ExtractOptio
         if not last_error.retryable_with_other_extractor:
             break
     if last_error is None:
-        last_error = UnsupportedFormat(f"{document.name}: no extractor handles {mime_type}")
+        last_error = _no_extractor_error(document, mime_type, plugins)
+    last_error.mime_type = mime_type  # type: ignore[attr-defined]
     last_error.attempts = tuple(attempts)  # type: ignore[attr-defined]
     raise last_error
 
@@ -133,6 +148,7 @@ def failure_from_error(error: DocumentError, *, uri: str, stage: str) -> Failure
         stage=stage,
         plugin=getattr(error, "plugin", ""),
         attempts=getattr(error, "attempts", ()),
+        mime_type=getattr(error, "mime_type", None),
     )
 
 

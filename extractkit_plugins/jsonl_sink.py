@@ -1,0 +1,91 @@
+"""JSON Lines sink: one object per document result or failure, to a file or stdout.
+
+Options: ``path`` (default ``-``, standard output), ``include_pages`` (default true).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Mapping
+
+from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
+
+from .options import reject_unknown
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class JsonlSink(Sink):
+    """Appends one JSON object per line; each write is flushed and synced before it returns."""
+
+    name = "jsonl"
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        reject_unknown("sink", self.options, ("path", "include_pages"))
+        self.path = str(self.options.get("path", "-"))
+        self.include_pages = bool(self.options.get("include_pages", True))
+        self._handle: IO[str] | None = None
+
+    def _out(self) -> IO[str]:
+        if self._handle is None:
+            if self.path == "-":
+                self._handle = sys.stdout
+            else:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        return self._handle
+
+    def _emit(self, record: dict[str, Any]) -> None:
+        handle = self._out()
+        handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        handle.flush()
+        if handle is not sys.stdout:
+            os.fsync(handle.fileno())
+
+    def write(self, document: Document, result: ExtractionResult) -> None:
+        """Append a result line."""
+        record: dict[str, Any] = {"type": "result", "id": document.id, "uri": document.uri, "name": document.name}
+        record.update(result.to_dict())
+        if not self.include_pages:
+            record.pop("pages")
+        record["indexed_at"] = _now()
+        self._emit(record)
+
+    def write_failure(self, failure: Failure) -> None:
+        """Append a failure line."""
+        self._emit({"type": "failure", "id": failure.document_id, **failure.to_dict(), "recorded_at": _now()})
+
+    def delete(self, uri: str) -> None:
+        """Append a deletion marker."""
+        from extractkit.models import document_id_for
+
+        self._emit({"type": "delete", "id": document_id_for(uri), "uri": uri, "recorded_at": _now()})
+
+    def check(self) -> None:
+        """The output file's folder must be writable."""
+        if self.path != "-":
+            from extractkit.errors import ServiceUnreachable
+
+            folder = Path(self.path).parent
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                raise ServiceUnreachable(f"sink path '{self.path}' is not writable; check [sink] path")
+
+    def close(self) -> None:
+        """Close the file (standard output stays open)."""
+        if self._handle is not None and self._handle is not sys.stdout:
+            self._handle.close()
+        self._handle = None
+
+
+@hookimpl
+def register_sinks(register):  # noqa: ANN001, ANN201
+    """Register the JSON Lines sink."""
+    register(JsonlSink)

@@ -1,0 +1,237 @@
+"""Embedded local index: SQLite FTS5 with the trigram tokenizer, searchable with ``extractkit search``.
+
+Trigrams index Japanese without a morphological tokenizer. Queries of one or
+two characters (common in Japanese: 東京, 猫) are below the trigram size and
+fall back to a substring scan. Documents are keyed by their id, so running the
+same job twice overwrites instead of duplicating.
+
+Options: ``path`` (default ``.extractkit/index.db``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
+from extractkit.errors import ServiceUnreachable
+from extractkit.models import document_id_for
+
+from .options import reject_unknown
+
+DEFAULT_PATH = ".extractkit/index.db"
+TRIGRAM = 3
+SNIPPET_CHARS = 40
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    uri TEXT NOT NULL,
+    name TEXT NOT NULL,
+    mime_type TEXT,
+    extractor TEXT,
+    pages INTEGER,
+    ocr_pages INTEGER,
+    metadata TEXT,
+    indexed_at TEXT,
+    content TEXT
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+    name, content, content='documents', content_rowid='rowid', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS documents_ai AFTER INSERT ON documents BEGIN
+    INSERT INTO documents_fts(rowid, name, content) VALUES (new.rowid, new.name, new.content);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_ad AFTER DELETE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, name, content) VALUES ('delete', old.rowid, old.name, old.content);
+END;
+CREATE TRIGGER IF NOT EXISTS documents_au AFTER UPDATE ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, name, content) VALUES ('delete', old.rowid, old.name, old.content);
+    INSERT INTO documents_fts(rowid, name, content) VALUES (new.rowid, new.name, new.content);
+END;
+CREATE TABLE IF NOT EXISTS failures (
+    id TEXT PRIMARY KEY,
+    uri TEXT NOT NULL,
+    stage TEXT, plugin TEXT, class TEXT, reason TEXT, message TEXT, attempts TEXT,
+    recorded_at TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One document that matched a query."""
+
+    id: str
+    uri: str
+    name: str
+    snippet: str
+    score: float
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _substring_snippet(content: str, term: str) -> str:
+    position = content.lower().find(term.lower())
+    if position < 0:
+        return content[: SNIPPET_CHARS * 2].replace("\n", " ")
+    start = max(0, position - SNIPPET_CHARS)
+    end = position + len(term) + SNIPPET_CHARS
+    text = content[start:position] + "[" + content[position:position + len(term)] + "]" + content[position + len(term):end]
+    return ("…" if start else "") + text.replace("\n", " ") + ("…" if end < len(content) else "")
+
+
+class LocalIndex:
+    """The SQLite file behind the sink and behind ``extractkit search``."""
+
+    def __init__(self, path: str | Path = DEFAULT_PATH, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise ServiceUnreachable(f"no local index at '{self.path}'; run 'make run' or 'extractkit run' first")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        if create:
+            self.db.executescript(SCHEMA)
+
+    def upsert(self, document: Document, result: ExtractionResult) -> None:
+        """Insert or replace one document; a stale failure record for it is dropped."""
+        row = (
+            document.id, document.uri, document.name, result.mime_type, result.extractor, len(result.pages),
+            result.ocr_pages, json.dumps(dict(result.metadata), ensure_ascii=False, default=str), _now(), result.text,
+        )
+        with self._lock, self.db:
+            self.db.execute(
+                """INSERT INTO documents (id, uri, name, mime_type, extractor, pages, ocr_pages, metadata,
+                   indexed_at, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(id) DO UPDATE SET uri=excluded.uri, name=excluded.name,
+                   mime_type=excluded.mime_type, extractor=excluded.extractor, pages=excluded.pages,
+                   ocr_pages=excluded.ocr_pages, metadata=excluded.metadata, indexed_at=excluded.indexed_at,
+                   content=excluded.content""",
+                row,
+            )
+            self.db.execute("DELETE FROM failures WHERE id = ?", (document.id,))
+
+    def record_failure(self, failure: Failure) -> None:
+        """Store a failure; the document's previous text, now stale, is removed."""
+        with self._lock, self.db:
+            self.db.execute(
+                """INSERT OR REPLACE INTO failures (id, uri, stage, plugin, class, reason, message, attempts,
+                   recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (failure.document_id, failure.uri, failure.stage, failure.plugin, failure.failure_class,
+                 failure.reason, failure.message,
+                 json.dumps([a.__dict__ for a in failure.attempts], ensure_ascii=False), _now()),
+            )
+            self.db.execute("DELETE FROM documents WHERE id = ?", (failure.document_id,))
+
+    def delete(self, uri: str) -> None:
+        """Remove a document and any failure recorded for it."""
+        document_id = document_id_for(uri)
+        with self._lock, self.db:
+            self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+            self.db.execute("DELETE FROM failures WHERE id = ?", (document_id,))
+
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        """Documents containing every whitespace-separated term of ``query``, best first."""
+        terms = [term for term in query.split() if term]
+        if not terms:
+            return []
+        long_terms = [t for t in terms if len(t) >= TRIGRAM]
+        short_terms = [t for t in terms if len(t) < TRIGRAM]
+        like = " AND ".join("instr(lower(d.content || ' ' || d.name), lower(?)) > 0" for _ in short_terms)
+        with self._lock:
+            if long_terms:
+                sql = (
+                    "SELECT d.id, d.uri, d.name, snippet(documents_fts, 1, '[', ']', '…', 48), bm25(documents_fts) "
+                    "FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid "
+                    "WHERE documents_fts MATCH ?" + (f" AND {like}" if like else "") + " ORDER BY 5 LIMIT ?"
+                )
+                match = " AND ".join(_phrase(t) for t in long_terms)
+                rows = self.db.execute(sql, (match, *short_terms, limit)).fetchall()
+                return [SearchHit(r[0], r[1], r[2], r[3].replace("\n", " "), -float(r[4])) for r in rows]
+            sql = f"SELECT d.id, d.uri, d.name, d.content FROM documents d WHERE {like} ORDER BY d.name LIMIT ?"
+            rows = self.db.execute(sql, (*short_terms, limit)).fetchall()
+        return [SearchHit(r[0], r[1], r[2], _substring_snippet(r[3] or "", short_terms[0]), 0.0) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many documents and failures the index holds."""
+        with self._lock:
+            documents = self.db.execute("SELECT count(*) FROM documents").fetchone()[0]
+            failures = self.db.execute("SELECT count(*) FROM failures").fetchone()[0]
+        return {"documents": documents, "failures": failures}
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Every recorded failure."""
+        with self._lock:
+            cursor = self.db.execute("SELECT uri, stage, plugin, class, reason, message FROM failures ORDER BY uri")
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self.db.close()
+
+
+class LocalIndexSink(Sink):
+    """Writes results and failures into a :class:`LocalIndex`."""
+
+    name = "local_index"
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        reject_unknown("sink", self.options, ("path",))
+        self.path = str(self.options.get("path", DEFAULT_PATH))
+        self._index: LocalIndex | None = None
+
+    @property
+    def index(self) -> LocalIndex:
+        """The open index, created on first use."""
+        if self._index is None:
+            try:
+                self._index = LocalIndex(self.path)
+            except sqlite3.Error as exc:
+                raise ServiceUnreachable(f"local index '{self.path}' cannot be opened: {exc}") from exc
+        return self._index
+
+    def check(self) -> None:
+        """The index file can be opened or created."""
+        self.index  # noqa: B018
+
+    def write(self, document: Document, result: ExtractionResult) -> None:
+        """Index one document."""
+        self.index.upsert(document, result)
+
+    def write_failure(self, failure: Failure) -> None:
+        """Record one failure."""
+        self.index.record_failure(failure)
+
+    def delete(self, uri: str) -> None:
+        """Remove one document."""
+        self.index.delete(uri)
+
+    def close(self) -> None:
+        """Close the index."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+
+@hookimpl
+def register_sinks(register):  # noqa: ANN001, ANN201
+    """Register the local index sink."""
+    register(LocalIndexSink)

@@ -1,0 +1,1 @@
+"""The extractkit runner: configuration, the worker loop, isolation and the command line."""

@@ -1,0 +1,161 @@
+"""The ``extractkit`` command line: extract, run, plugins, search.
+
+Every error is one line on standard error with a meaningful exit code; a
+traceback is shown only with ``EXTRACTKIT_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from extractkit.errors import ExtractkitError
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE
+DEFAULT_INDEX = ".extractkit/index.db"
+
+
+def _fail(message: str) -> None:
+    click.echo(f"extractkit: {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="extractkit")
+def cli() -> None:
+    """Turn files into searchable text."""
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--ocr-languages", default=None, help="Tesseract languages, e.g. jpn+eng.")
+@click.option("--no-ocr", is_flag=True, help="Never run OCR; take text layers only.")
+@click.option("--prefer", multiple=True, help="Prefer this extractor by name (repeatable).")
+@click.option("--plugin", "extra_plugins", multiple=True, help="Load a plugin module or .py file.")
+def extract(files: tuple[Path, ...], output_format: str, ocr_languages: str | None, no_ocr: bool,
+            prefer: tuple[str, ...], extra_plugins: tuple[str, ...]) -> None:
+    """Extract FILES and print their text or one JSON object per file."""
+    from .extract_command import run_extract
+
+    sys.exit(run_extract(files, output_format=output_format, ocr_languages=ocr_languages, no_ocr=no_ocr,
+                         prefer=prefer, extra_plugins=extra_plugins))
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="TOML config file; environment variables override it.")
+@click.option("--validate-only", is_flag=True, help="Check the config and every service, then exit.")
+@click.option("--plugin", "extra_plugins", multiple=True, help="Load a plugin module or .py file.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+def run(config_path: Path | None, validate_only: bool, extra_plugins: tuple[str, ...], progress: bool | None) -> None:
+    """Run the worker described by --config."""
+    from .config import load_config
+    from .logs import configure_logging
+    from .worker import Worker
+
+    config = load_config(config_path)
+    interactive = sys.stderr.isatty()
+    configure_logging(config.worker["log_level"], json_lines=not interactive)
+    if interactive and config.worker["log_level"] == "INFO":
+        import logging
+
+        logging.getLogger().setLevel("WARNING")  # the progress bar tells the story
+    worker = Worker(config, extra_plugins=extra_plugins)
+    if validate_only:
+        for line in worker.validate():
+            click.echo(line)
+        click.echo("config ok")
+        return
+    wanted = config.worker["progress"]
+    show_bar = progress if progress is not None else (wanted == "on" or (wanted == "auto" and interactive))
+    stats = worker.run(progress=show_bar)
+    click.echo(f"extractkit: {stats.summary_line()}")
+
+
+@cli.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--plugin", "extra_plugins", multiple=True, help="Load a plugin module or .py file.")
+def plugins(output_format: str, extra_plugins: tuple[str, ...]) -> None:
+    """List every loaded plugin with its origin, version and hooks."""
+    from extractkit.plugins import load_plugins
+
+    loaded = load_plugins(extra=extra_plugins)
+    infos = loaded.info()
+    if output_format == "json":
+        registered = {
+            kind: {name: reg.plugin for name, reg in table.items()}
+            for kind, table in (("extractors", loaded.extractors), ("sources", loaded.sources), ("sinks", loaded.sinks))
+        }
+        click.echo(json.dumps({"plugins": [info.__dict__ for info in infos], **registered}, indent=2))
+        return
+    for info in infos:
+        click.echo(f"{info.name} {info.version} ({info.origin}): {', '.join(info.hooks)}")
+    for kind, table in (("extractor", loaded.extractors), ("source", loaded.sources), ("sink", loaded.sinks)):
+        for name, reg in sorted(table.items()):
+            types = ", ".join(getattr(reg.cls, "mime_types", ())) if kind == "extractor" else ""
+            click.echo(f"  {kind} {name} from {reg.plugin}" + (f" [{types}]" if types else ""))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--index", "index_path", type=click.Path(path_type=Path), default=None,
+              help=f"Index file (default: the config's [sink] path, else {DEFAULT_INDEX}).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def search(query: str, index_path: Path | None, config_path: Path | None, limit: int, output_format: str) -> None:
+    """Search the local index for QUERY (every word must occur)."""
+    from extractkit_plugins.local_index_sink import LocalIndex
+
+    if index_path is None and config_path is not None:
+        from .config import load_config
+
+        index_path = Path(load_config(config_path).sink.get("path", DEFAULT_INDEX))
+    index = LocalIndex(index_path or DEFAULT_INDEX, create=False)
+    try:
+        hits = index.search(query, limit=limit)
+    finally:
+        index.close()
+    if output_format == "json":
+        for hit in hits:
+            click.echo(json.dumps(hit.__dict__, ensure_ascii=False))
+    else:
+        for hit in hits:
+            location = hit.uri[7:] if hit.uri.startswith("file://") else hit.uri
+            click.echo(f"{location}\n    {hit.snippet}")
+    if not hits:
+        _fail(f"no document matches '{query}'")
+        sys.exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every error into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="extractkit", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ExtractkitError as exc:
+        _fail(f"error: {exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("EXTRACTKIT_DEBUG"):
+            traceback.print_exc()
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set EXTRACTKIT_DEBUG=1 for the traceback and report it)")
+        sys.exit(INTERNAL_ERROR)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
