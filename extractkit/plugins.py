@@ -100,7 +100,8 @@ class Plugins:
         env = {**os.environ, **self.spec.environ}
         self._disabled = set(self.spec.disabled if self.spec.disabled is not None else _split_env(env.get(DISABLE_ENV)) or ())
         self._allowed = self.spec.allowed if self.spec.allowed is not None else _split_env(env.get(LOAD_ENV))
-        if env.get(TRACE_ENV):
+        self._tracing = bool(env.get(TRACE_ENV))
+        if self._tracing:
             self.pm.trace.root.setwriter(lambda message: sys.stderr.write(message))
             self.pm.enable_tracing()
         if self.spec.builtins:
@@ -177,7 +178,10 @@ class Plugins:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(f"plugin '{exc.plugin_name}' has a hook that matches no spec: {exc}") from exc
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            raise PluginError(
+                f"plugin '{name}' has a hook that matches no spec ({exc}); check its spelling against extractkit.hookspecs"
+            ) from exc
 
     def _collect(self, hook_name: str, base: type) -> dict[str, Registration]:
         registered: dict[str, Registration] = {}
@@ -201,6 +205,8 @@ class Plugins:
                 registered[name] = Registration(name, cls, _plugin, _origin, _version)
 
             kwargs: dict[str, Callable[[type], None]] = {"register": register}
+            if self._tracing:
+                self.pm.trace.root.get("hook")(f"{hook_name} [plugin {impl.plugin_name}]")
             impl.function(*[kwargs[arg] for arg in impl.argnames])
         return registered
 

@@ -1,0 +1,78 @@
+"""Config loading: TOML, seed environment variables, and errors that name the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractkit.errors import ConfigError
+from runner.config import load_config
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "worker.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_follow_the_seed(tmp_path):
+    config = load_config(_write(tmp_path, '[source]\ntype = "folder"\npath = "."\n'), environ={})
+    assert config.worker["max_workers"] == 4
+    assert config.worker["processing_timeout"] == 300
+    assert config.worker["max_file_size_mb"] == 100
+    assert config.worker["temp_dir"] == "/tmp/file-processor"
+    assert config.sink_type == "local_index"
+    assert config.extract_options().max_file_size == 100 * 1024 * 1024
+
+
+def test_seed_variables_override_the_file(tmp_path):
+    path = _write(tmp_path, '[source]\ntype = "folder"\npath = "."\n[worker]\nmax_workers = 8\n')
+    environ = {"MAX_WORKERS": "2", "PROCESSING_TIMEOUT": "45", "TEMP_DIR": "/var/tmp/x", "LOG_LEVEL": "debug",
+               "MAX_FILE_SIZE_MB": "5", "OPENSEARCH_INDEX": "docs"}
+    config = load_config(path, environ=environ)
+    assert config.worker["max_workers"] == 2
+    assert config.worker["processing_timeout"] == 45.0
+    assert config.worker["temp_dir"] == "/var/tmp/x"
+    assert config.worker["log_level"] == "DEBUG"
+    assert config.extract_options().max_file_size == 5 * 1024 * 1024
+    assert config.sink["index"] == "docs"
+
+
+def test_environment_alone_selects_the_aws_plugins():
+    config = load_config(None, environ={"SQS_QUEUE_URL": "http://127.0.0.1:1/q", "OPENSEARCH_ENDPOINT": "http://x"})
+    assert config.source_type == "sqs"
+    assert config.sink_type == "opensearch"
+
+
+def test_generic_variables_reach_any_key(tmp_path):
+    path = _write(tmp_path, '[source]\ntype = "folder"\npath = "."\n')
+    config = load_config(path, environ={"EXTRACTKIT__EXTRACT__OCR_LANGUAGES": "eng"})
+    assert config.extract_options().ocr_languages == "eng"
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "key", "words"),
+    [
+        ("[worker]\nmax_workers = \"four\"\n", {}, "worker.max_workers", "whole number"),
+        ("[worker]\nmax_workers = 0\n", {}, "worker.max_workers", "greater than 0"),
+        ("", {"MAX_WORKERS": "many"}, "worker.max_workers", "from MAX_WORKERS"),
+        ("[worker]\nmax_wrokers = 2\n", {}, "worker.max_wrokers", "unknown key"),
+        ("[extract]\nocr_enabled = \"maybe\"\n", {}, "extract.ocr_enabled", "true or false"),
+        ("[workers]\nmax_workers = 2\n", {}, "workers", "unknown section"),
+        ("[worker]\nlog_level = \"LOUD\"\n", {}, "worker.log_level", "expected one of"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, toml, environ, key, words):
+    path = _write(tmp_path, '[source]\ntype = "folder"\npath = "."\n' + toml)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ=environ)
+    assert caught.value.key == key
+    assert words in str(caught.value)
+
+
+def test_broken_toml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(_write(tmp_path, "[source\n"), environ={})
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml", environ={})
+    with pytest.raises(ConfigError, match="pass --config"):
+        load_config(None, environ={})
