@@ -110,7 +110,9 @@ class Pipeline:
                 outcome = Outcome(None, item.uri, failure=failure_from_error(error, uri=item.uri, stage="fetch"))
             else:
                 outcome = self.executor(document)
-            outcome = Outcome(outcome.document, outcome.uri, outcome.result, outcome.failure, time.perf_counter() - started)
+            outcome = Outcome(
+                outcome.document, outcome.uri, outcome.result, outcome.failure, time.perf_counter() - started
+            )
             self._store_and_ack(item, outcome)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -147,8 +149,7 @@ class Pipeline:
         except TransientError as error:
             # The sink cannot take it: keep the record locally and hand the item back.
             self._write_failure_log(
-                failure
-                or Failure.from_error(error, uri=item.uri, stage="sink", plugin=getattr(self.sink, "name", ""))
+                failure or Failure.from_error(error, uri=item.uri, stage="sink", plugin=getattr(self.sink, "name", ""))
             )
             self._safe_release(item, self._backoff_seconds(error))
             return

@@ -38,6 +38,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "extractkit_plugins.type_detection",
     "extractkit_plugins.fs_source",
     "extractkit_plugins.text_extractor",
+    "extractkit_plugins.docx_extractor",
+    "extractkit_plugins.xlsx_extractor",
+    "extractkit_plugins.pptx_extractor",
     "extractkit_plugins.jsonl_sink",
     "extractkit_plugins.local_index_sink",
 )
@@ -98,7 +101,9 @@ class Plugins:
         self.pm.add_hookspecs(hookspecs)
         self._info: dict[str, tuple[str, str]] = {}
         env = {**os.environ, **self.spec.environ}
-        self._disabled = set(self.spec.disabled if self.spec.disabled is not None else _split_env(env.get(DISABLE_ENV)) or ())
+        self._disabled = set(
+            self.spec.disabled if self.spec.disabled is not None else _split_env(env.get(DISABLE_ENV)) or ()
+        )
         self._allowed = self.spec.allowed if self.spec.allowed is not None else _split_env(env.get(LOAD_ENV))
         self._tracing = bool(env.get(TRACE_ENV))
         if self._tracing:
@@ -180,7 +185,8 @@ class Plugins:
         except pluggy.PluginValidationError as exc:
             name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
             raise PluginError(
-                f"plugin '{name}' has a hook that matches no spec ({exc}); check its spelling against extractkit.hookspecs"
+                f"plugin '{name}' has a hook that matches no spec ({exc}); "
+                "check its spelling against extractkit.hookspecs"
             ) from exc
 
     def _collect(self, hook_name: str, base: type) -> dict[str, Registration]:
@@ -190,7 +196,9 @@ class Plugins:
         for impl in reversed(hook.get_hookimpls()):
             origin, version = self._info.get(impl.plugin_name, (EXPLICIT, ""))
 
-            def register(cls: type, _plugin: str = impl.plugin_name, _origin: str = origin, _version: str = version) -> None:
+            def register(
+                cls: type, _plugin: str = impl.plugin_name, _origin: str = origin, _version: str = version
+            ) -> None:
                 if not (isinstance(cls, type) and issubclass(cls, base)):
                     raise PluginError(f"plugin '{_plugin}' registered {cls!r}, which is not a {base.__name__} subclass")
                 name = getattr(cls, "name", None)
@@ -250,8 +258,6 @@ class Plugins:
         return table[name].cls(options)
 
 
-def load_plugins(
-    *, extra: Iterable[str] = (), builtins: bool = True, entry_points: bool = True
-) -> Plugins:
+def load_plugins(*, extra: Iterable[str] = (), builtins: bool = True, entry_points: bool = True) -> Plugins:
     """Load the plugin set: builtins, then entry points, then ``extra`` modules or files."""
     return Plugins(PluginSpec(builtins=builtins, entry_points=entry_points, extra=tuple(extra)))

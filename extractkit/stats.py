@@ -79,7 +79,7 @@ class RunStats:
                     "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 4) if latencies else None,
                     "buckets": {
                         ("+Inf" if bound == float("inf") else str(bound)): count
-                        for bound, count in zip(LATENCY_BUCKETS, self.latency_buckets)
+                        for bound, count in zip(LATENCY_BUCKETS, self.latency_buckets, strict=True)
                     },
                 },
                 "elapsed_seconds": round(self.elapsed, 3),

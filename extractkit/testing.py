@@ -22,7 +22,7 @@ from typing import Iterable, Mapping
 from .errors import DocumentError
 from .interfaces import Extractor
 from .models import Document, ExtractionResult, ExtractOptions, Page
-from .plugins import PluginSpec, Plugins
+from .plugins import Plugins, PluginSpec
 
 
 class ConformanceError(AssertionError):
@@ -30,8 +30,9 @@ class ConformanceError(AssertionError):
 
 
 def _document(path: Path, mime_type: str) -> Document:
-    return Document(uri=path.absolute().as_uri(), path=path, name=path.name, size=path.stat().st_size,
-                    mime_type=mime_type)
+    return Document(
+        uri=path.absolute().as_uri(), path=path, name=path.name, size=path.stat().st_size, mime_type=mime_type
+    )
 
 
 def _check_class(cls: type) -> list[str]:

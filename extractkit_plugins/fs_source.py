@@ -46,8 +46,10 @@ class FolderSource(Source):
                 raise ServiceUnreachable(f"source path '{path}' does not exist; check [source] path")
 
     def _wanted(self, relative: str) -> bool:
-        if not any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(relative).name, pattern)
-                   for pattern in self.include):
+        if not any(
+            fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(relative).name, pattern)
+            for pattern in self.include
+        ):
             return False
         return not any(fnmatch.fnmatch(relative, pattern) for pattern in self.exclude)
 
@@ -76,8 +78,9 @@ class FolderSource(Source):
                     size: int | None = path.stat().st_size
                 except OSError:
                     size = None
-                yield SourceItem(uri=path.absolute().as_uri(), name=path.name, size=size,
-                                 attributes={"path": str(path)})
+                yield SourceItem(
+                    uri=path.absolute().as_uri(), name=path.name, size=size, attributes={"path": str(path)}
+                )
 
     def count_items(self) -> int:
         """How many files :meth:`items` will yield (for a progress bar)."""
@@ -93,6 +96,6 @@ class FolderSource(Source):
 
 
 @hookimpl
-def register_sources(register):  # noqa: ANN001, ANN201
+def register_sources(register):
     """Register the folder source."""
     register(FolderSource)

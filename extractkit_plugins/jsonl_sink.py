@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Mapping
 
@@ -18,7 +18,7 @@ from .options import reject_unknown
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class JsonlSink(Sink):
@@ -86,6 +86,6 @@ class JsonlSink(Sink):
 
 
 @hookimpl
-def register_sinks(register):  # noqa: ANN001, ANN201
+def register_sinks(register):
     """Register the JSON Lines sink."""
     register(JsonlSink)

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -75,7 +75,7 @@ class SearchHit:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _phrase(term: str) -> str:
@@ -88,7 +88,13 @@ def _substring_snippet(content: str, term: str) -> str:
         return content[: SNIPPET_CHARS * 2].replace("\n", " ")
     start = max(0, position - SNIPPET_CHARS)
     end = position + len(term) + SNIPPET_CHARS
-    text = content[start:position] + "[" + content[position:position + len(term)] + "]" + content[position + len(term):end]
+    text = (
+        content[start:position]
+        + "["
+        + content[position : position + len(term)]
+        + "]"
+        + content[position + len(term) : end]
+    )
     return ("…" if start else "") + text.replace("\n", " ") + ("…" if end < len(content) else "")
 
 
@@ -111,8 +117,16 @@ class LocalIndex:
     def upsert(self, document: Document, result: ExtractionResult) -> None:
         """Insert or replace one document; a stale failure record for it is dropped."""
         row = (
-            document.id, document.uri, document.name, result.mime_type, result.extractor, len(result.pages),
-            result.ocr_pages, json.dumps(dict(result.metadata), ensure_ascii=False, default=str), _now(), result.text,
+            document.id,
+            document.uri,
+            document.name,
+            result.mime_type,
+            result.extractor,
+            len(result.pages),
+            result.ocr_pages,
+            json.dumps(dict(result.metadata), ensure_ascii=False, default=str),
+            _now(),
+            result.text,
         )
         with self._lock, self.db:
             self.db.execute(
@@ -132,9 +146,17 @@ class LocalIndex:
             self.db.execute(
                 """INSERT OR REPLACE INTO failures (id, uri, stage, plugin, class, reason, message, attempts,
                    recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (failure.document_id, failure.uri, failure.stage, failure.plugin, failure.failure_class,
-                 failure.reason, failure.message,
-                 json.dumps([a.__dict__ for a in failure.attempts], ensure_ascii=False), _now()),
+                (
+                    failure.document_id,
+                    failure.uri,
+                    failure.stage,
+                    failure.plugin,
+                    failure.failure_class,
+                    failure.reason,
+                    failure.message,
+                    json.dumps([a.__dict__ for a in failure.attempts], ensure_ascii=False),
+                    _now(),
+                ),
             )
             self.db.execute("DELETE FROM documents WHERE id = ?", (failure.document_id,))
 
@@ -163,7 +185,8 @@ class LocalIndex:
                 match = " AND ".join(_phrase(t) for t in long_terms)
                 rows = self.db.execute(sql, (match, *short_terms, limit)).fetchall()
                 return [SearchHit(r[0], r[1], r[2], r[3].replace("\n", " "), -float(r[4])) for r in rows]
-            sql = f"SELECT d.id, d.uri, d.name, d.content FROM documents d WHERE {like} ORDER BY d.name LIMIT ?"
+            # Only fixed fragments are joined into the SQL; every value is a bound parameter.
+            sql = f"SELECT d.id, d.uri, d.name, d.content FROM documents d WHERE {like} ORDER BY d.name LIMIT ?"  # noqa: S608
             rows = self.db.execute(sql, (*short_terms, limit)).fetchall()
         return [SearchHit(r[0], r[1], r[2], _substring_snippet(r[3] or "", short_terms[0]), 0.0) for r in rows]
 
@@ -179,7 +202,7 @@ class LocalIndex:
         with self._lock:
             cursor = self.db.execute("SELECT uri, stage, plugin, class, reason, message FROM failures ORDER BY uri")
             names = [c[0] for c in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def close(self) -> None:
         """Close the database."""
@@ -232,6 +255,6 @@ class LocalIndexSink(Sink):
 
 
 @hookimpl
-def register_sinks(register):  # noqa: ANN001, ANN201
+def register_sinks(register):
     """Register the local index sink."""
     register(LocalIndexSink)

@@ -36,7 +36,7 @@ def decode(data: bytes) -> tuple[str, str]:
     """Return ``(text, encoding)`` for bytes of unknown encoding."""
     for bom, encoding in BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(encoding, errors="replace"), encoding
+            return data[len(bom) :].decode(encoding, errors="replace"), encoding
     if b"\x1b$B" in data or b"\x1b$@" in data:
         try:
             return data.decode("iso2022_jp"), "iso2022_jp"

@@ -11,8 +11,29 @@ from .text_encoding import decode
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SKIPPED_TAGS = {"script", "style", "noscript", "template"}
-_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
-               "header", "footer", "blockquote", "pre", "table", "ul", "ol", "title"}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "table",
+    "ul",
+    "ol",
+    "title",
+}
 
 
 class _HtmlText(HTMLParser):
@@ -91,6 +112,6 @@ class TextExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register):  # noqa: ANN001, ANN201
+def register_extractors(register):
     """Register the text extractor."""
     register(TextExtractor)

@@ -37,18 +37,37 @@ def cli() -> None:
 @click.option("--no-ocr", is_flag=True, help="Never run OCR; take text layers only.")
 @click.option("--prefer", multiple=True, help="Prefer this extractor by name (repeatable).")
 @click.option("--plugin", "extra_plugins", multiple=True, help="Load a plugin module or .py file.")
-def extract(files: tuple[Path, ...], output_format: str, ocr_languages: str | None, no_ocr: bool,
-            prefer: tuple[str, ...], extra_plugins: tuple[str, ...]) -> None:
+def extract(
+    files: tuple[Path, ...],
+    output_format: str,
+    ocr_languages: str | None,
+    no_ocr: bool,
+    prefer: tuple[str, ...],
+    extra_plugins: tuple[str, ...],
+) -> None:
     """Extract FILES and print their text or one JSON object per file."""
     from .extract_command import run_extract
 
-    sys.exit(run_extract(files, output_format=output_format, ocr_languages=ocr_languages, no_ocr=no_ocr,
-                         prefer=prefer, extra_plugins=extra_plugins))
+    sys.exit(
+        run_extract(
+            files,
+            output_format=output_format,
+            ocr_languages=ocr_languages,
+            no_ocr=no_ocr,
+            prefer=prefer,
+            extra_plugins=extra_plugins,
+        )
+    )
 
 
 @cli.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-              help="TOML config file; environment variables override it.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML config file; environment variables override it.",
+)
 @click.option("--validate-only", is_flag=True, help="Check the config and every service, then exit.")
 @click.option("--plugin", "extra_plugins", multiple=True, help="Load a plugin module or .py file.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
@@ -103,8 +122,13 @@ def plugins(output_format: str, extra_plugins: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--index", "index_path", type=click.Path(path_type=Path), default=None,
-              help=f"Index file (default: the config's [sink] path, else {DEFAULT_INDEX}).")
+@click.option(
+    "--index",
+    "index_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"Index file (default: the config's [sink] path, else {DEFAULT_INDEX}).",
+)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -204,7 +204,7 @@ def _environment_overrides(environ: Mapping[str, str]) -> list[tuple[str, str, s
             overrides.append((section, key, environ[variable], variable))
     for variable, value in environ.items():
         if variable.startswith(GENERIC_PREFIX):
-            parts = variable[len(GENERIC_PREFIX):].lower().split("__")
+            parts = variable[len(GENERIC_PREFIX) :].lower().split("__")
             if len(parts) != 2 or parts[0] not in SECTIONS:
                 raise ConfigError(variable, f"expected {GENERIC_PREFIX}<SECTION>__<KEY> with a section of {SECTIONS}")
             overrides.append((parts[0], parts[1], value, variable))

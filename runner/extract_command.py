@@ -32,13 +32,25 @@ def _record(path: Path, failure: Failure | None = None, result: Any = None) -> d
         record.update(result.to_dict())
     if failure is not None:
         record.update(mime_type=failure.mime_type, extractor=failure.plugin or None, text="", pages=[], metadata={})
-        record["failure"] = {"class": failure.failure_class, "reason": failure.reason, "message": failure.message,
-                             "stage": failure.stage, "attempts": [a.__dict__ for a in failure.attempts]}
+        record["failure"] = {
+            "class": failure.failure_class,
+            "reason": failure.reason,
+            "message": failure.message,
+            "stage": failure.stage,
+            "attempts": [a.__dict__ for a in failure.attempts],
+        }
     return record
 
 
-def run_extract(files: tuple[Path, ...], *, output_format: str, ocr_languages: str | None, no_ocr: bool,
-                prefer: tuple[str, ...], extra_plugins: tuple[str, ...]) -> int:
+def run_extract(
+    files: tuple[Path, ...],
+    *,
+    output_format: str,
+    ocr_languages: str | None,
+    no_ocr: bool,
+    prefer: tuple[str, ...],
+    extra_plugins: tuple[str, ...],
+) -> int:
     """Extract every file; print results; return the exit code (0 when all succeeded)."""
     plugins = load_plugins(extra=extra_plugins)
     options = ExtractOptions(preferred_extractors=prefer, ocr_enabled=not no_ocr)

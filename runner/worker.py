@@ -119,8 +119,13 @@ class Worker:
                 log.info("document indexed", extra=fields)
             elif outcome.failure is not None:
                 failure = outcome.failure
-                fields.update(status="failed", reason=failure.reason, failure_class=failure.failure_class,
-                              stage=failure.stage, plugin=failure.plugin)
+                fields.update(
+                    status="failed",
+                    reason=failure.reason,
+                    failure_class=failure.failure_class,
+                    stage=failure.stage,
+                    plugin=failure.plugin,
+                )
                 log.warning("document failed: %s", failure.message, extra=fields)
             else:
                 log.info("document deleted", extra={**fields, "status": "deleted"})

@@ -33,11 +33,17 @@ def corpus() -> Path:
     return CORPUS
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300,
-            stdin: str | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300, stdin: str | None = None
+) -> subprocess.CompletedProcess:
     """Run the real ``extractkit`` command line in a subprocess."""
     environment = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "runner.cli", *args],
-        cwd=cwd or REPO, env=environment, capture_output=True, text=True, timeout=timeout, input=stdin,
+        cwd=cwd or REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
     )

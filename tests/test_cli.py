@@ -13,9 +13,16 @@ SAMPLES = REPO / "examples" / "documents"
 
 def _config(tmp_path, source_dir, **worker):
     lines = [
-        "[source]", 'type = "folder"', f'path = "{source_dir}"',
-        "[sink]", 'type = "local_index"', f'path = "{tmp_path / "index.db"}"',
-        "[worker]", f'temp_dir = "{tmp_path / "work"}"', "max_workers = 2", "isolation = false",
+        "[source]",
+        'type = "folder"',
+        f'path = "{source_dir}"',
+        "[sink]",
+        'type = "local_index"',
+        f'path = "{tmp_path / "index.db"}"',
+        "[worker]",
+        f'temp_dir = "{tmp_path / "work"}"',
+        "max_workers = 2",
+        "isolation = false",
     ]
     lines += [f"{key} = {json.dumps(value)}" for key, value in worker.items()]
     path = tmp_path / "worker.toml"
@@ -53,8 +60,11 @@ def test_run_records_bad_files_and_goes_on(tmp_path):
     unreadable.chmod(0)
     sink = tmp_path / "out.jsonl"
     config = tmp_path / "worker.toml"
-    config.write_text(f'[source]\npath = "{docs}"\n[sink]\ntype = "jsonl"\npath = "{sink}"\n'
-                      f'[worker]\ntemp_dir = "{tmp_path / "w"}"\nisolation = false\n', encoding="utf-8")
+    config.write_text(
+        f'[source]\npath = "{docs}"\n[sink]\ntype = "jsonl"\npath = "{sink}"\n'
+        f'[worker]\ntemp_dir = "{tmp_path / "w"}"\nisolation = false\n',
+        encoding="utf-8",
+    )
     completed = run_cli("run", "--config", str(config))
     assert completed.returncode == 0, completed.stderr
     assert "Traceback" not in completed.stderr
@@ -76,8 +86,9 @@ def test_extract_json_for_good_and_bad_files(tmp_path):
     random_pdf = tmp_path / "random.pdf"
     random_pdf.write_bytes(os.urandom(2048))
     good = SAMPLES / "mount-fuji.eucjp.txt"
-    completed = run_cli("extract", str(good), str(empty), str(random_pdf), str(tmp_path / "missing.txt"),
-                        "--format", "json")
+    completed = run_cli(
+        "extract", str(good), str(empty), str(random_pdf), str(tmp_path / "missing.txt"), "--format", "json"
+    )
     assert completed.returncode != 0
     objects = [json.loads(line) for line in completed.stdout.splitlines()]
     assert [o["status"] for o in objects] == ["ok", "failed", "failed", "failed"]

@@ -26,8 +26,14 @@ def test_defaults_follow_the_seed(tmp_path):
 
 def test_seed_variables_override_the_file(tmp_path):
     path = _write(tmp_path, '[source]\ntype = "folder"\npath = "."\n[worker]\nmax_workers = 8\n')
-    environ = {"MAX_WORKERS": "2", "PROCESSING_TIMEOUT": "45", "TEMP_DIR": "/var/tmp/x", "LOG_LEVEL": "debug",
-               "MAX_FILE_SIZE_MB": "5", "OPENSEARCH_INDEX": "docs"}
+    environ = {
+        "MAX_WORKERS": "2",
+        "PROCESSING_TIMEOUT": "45",
+        "TEMP_DIR": "/var/tmp/x",
+        "LOG_LEVEL": "debug",
+        "MAX_FILE_SIZE_MB": "5",
+        "OPENSEARCH_INDEX": "docs",
+    }
     config = load_config(path, environ=environ)
     assert config.worker["max_workers"] == 2
     assert config.worker["processing_timeout"] == 45.0
@@ -52,13 +58,13 @@ def test_generic_variables_reach_any_key(tmp_path):
 @pytest.mark.parametrize(
     ("toml", "environ", "key", "words"),
     [
-        ("[worker]\nmax_workers = \"four\"\n", {}, "worker.max_workers", "whole number"),
+        ('[worker]\nmax_workers = "four"\n', {}, "worker.max_workers", "whole number"),
         ("[worker]\nmax_workers = 0\n", {}, "worker.max_workers", "greater than 0"),
         ("", {"MAX_WORKERS": "many"}, "worker.max_workers", "from MAX_WORKERS"),
         ("[worker]\nmax_wrokers = 2\n", {}, "worker.max_wrokers", "unknown key"),
-        ("[extract]\nocr_enabled = \"maybe\"\n", {}, "extract.ocr_enabled", "true or false"),
+        ('[extract]\nocr_enabled = "maybe"\n', {}, "extract.ocr_enabled", "true or false"),
         ("[workers]\nmax_workers = 2\n", {}, "workers", "unknown section"),
-        ("[worker]\nlog_level = \"LOUD\"\n", {}, "worker.log_level", "expected one of"),
+        ('[worker]\nlog_level = "LOUD"\n', {}, "worker.log_level", "expected one of"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, toml, environ, key, words):

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 from typing import Iterator
 
+from conftest import TEST_PLUGINS
+
 from extractkit import Pipeline, SourceItem
+from extractkit.errors import ServiceError
 from extractkit.interfaces import Source
 from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import local_document
 from extractkit.retry import RetryPolicy, call_with_retries
-from extractkit.errors import ServiceError
-
-from conftest import TEST_PLUGINS
 
 
 class RecordingSource(Source):
@@ -59,8 +59,9 @@ def test_transient_sink_failures_are_retried_then_acked(tmp_path):
     plugins = _plugins()
     sink = plugins.make_sink("flaky", {"failures": 2})
     source = RecordingSource(_files(tmp_path, 3))
-    pipeline = Pipeline(source, sink, plugins=plugins, temp_dir=tmp_path / "t",
-                        retry=RetryPolicy(attempts=3, base_delay=0.001))
+    pipeline = Pipeline(
+        source, sink, plugins=plugins, temp_dir=tmp_path / "t", retry=RetryPolicy(attempts=3, base_delay=0.001)
+    )
     stats = pipeline.run()
     assert sorted(source.acked) == ["doc0.txt", "doc1.txt", "doc2.txt"]
     assert len(sink.written) == 3
@@ -72,8 +73,14 @@ def test_sink_down_means_no_ack_and_a_failure_log_record(tmp_path):
     sink = plugins.make_sink("flaky", {"failures": 1000})
     source = RecordingSource(_files(tmp_path, 2), redelivers=True)
     failure_log = tmp_path / "failures.jsonl"
-    pipeline = Pipeline(source, sink, plugins=plugins, temp_dir=tmp_path / "t", failure_log=failure_log,
-                        retry=RetryPolicy(attempts=2, base_delay=0.001))
+    pipeline = Pipeline(
+        source,
+        sink,
+        plugins=plugins,
+        temp_dir=tmp_path / "t",
+        failure_log=failure_log,
+        retry=RetryPolicy(attempts=2, base_delay=0.001),
+    )
     pipeline.run()
     assert source.acked == []
     assert sorted(source.released) == ["doc0.txt", "doc1.txt"]

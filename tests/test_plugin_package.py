@@ -8,10 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO, run_cli
 
 from extractkit.testing import ConformanceError, check_extractor, check_plugin_module
-
-from conftest import REPO, run_cli
 
 PACKAGE = REPO / "tests" / "plugin_package"
 RTF = r"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\f0 Dear customer,\par your order \u26085?\u26412? has shipped.}"
@@ -23,9 +22,22 @@ def installed(tmp_path_factory):
     target = tmp_path_factory.mktemp("site")
     build = tmp_path_factory.mktemp("build")
     completed = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(PACKAGE)],
-        capture_output=True, text=True, timeout=300, cwd=build,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(PACKAGE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=build,
     )
     assert completed.returncode == 0, completed.stderr
     assert list(target.glob("extractkit_rtf_sample-1.2.3.dist-info"))
@@ -54,8 +66,9 @@ def test_pip_installed_plugin_extracts_with_no_other_change(installed, tmp_path)
 def test_plugin_can_be_blocked_or_not_allowed(installed, tmp_path):
     sample = tmp_path / "letter.rtf"
     sample.write_text(RTF, encoding="latin-1")
-    blocked = run_cli("extract", str(sample), "--format", "json",
-                      env={**installed, "EXTRACTKIT_DISABLE_PLUGINS": "rtf"})
+    blocked = run_cli(
+        "extract", str(sample), "--format", "json", env={**installed, "EXTRACTKIT_DISABLE_PLUGINS": "rtf"}
+    )
     record = json.loads(blocked.stdout)
     assert record["extractor"] == "text"  # the builtin's text/* fallback, raw RTF and all
     assert "\\rtf1" in record["text"]
@@ -101,5 +114,3 @@ def test_conformance_kit_catches_a_broken_extractor(tmp_path):
         check_extractor(Sloppy, [sample])
     with pytest.raises(ConformanceError, match="does not contain"):
         check_extractor(Sloppy, [sample], expected_text={"a.txt": "goodbye"}, check_bad_input=False)
-
-

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import TEST_PLUGINS
 
 from extractkit.errors import PluginError
 from extractkit.plugins import BUILTIN, BUILTIN_PLUGINS, EXPLICIT, Plugins, PluginSpec
 from extractkit.processing import extract
 from extractkit.selection import rank_extractors
-
-from conftest import TEST_PLUGINS
 
 
 def test_builtins_load_in_declared_order(plugins):
@@ -78,3 +77,58 @@ def test_plugin_spec_rebuilds_the_same_set_after_pickling():
     spec = PluginSpec(entry_points=False, extra=(str(TEST_PLUGINS / "shadow_text.py"),))
     rebuilt = Plugins(pickle.loads(pickle.dumps(spec)))
     assert set(rebuilt.extractors) == set(Plugins(spec).extractors)
+
+
+THIRD_PARTY_PLUGIN = """
+from extractkit import Sink, Source, hookimpl
+
+
+class NullSource(Source):
+    name = "null"
+    def items(self):
+        return iter(())
+    def fetch(self, item, workdir):
+        raise AssertionError
+
+
+class NullSink(Sink):
+    name = "null"
+    def write(self, document, result):
+        pass
+    def write_failure(self, failure):
+        pass
+
+
+@hookimpl
+def register_sources(register):
+    register(NullSource)
+
+
+@hookimpl
+def register_sinks(register):
+    register(NullSink)
+
+
+@hookimpl
+def detect_mime_type(path, name):
+    if name.endswith(".note"):
+        return "text/x-note"
+    return None
+"""
+
+
+def test_register_sources_register_sinks_and_detect_mime_type_hooks(tmp_path):
+    module = tmp_path / "third_party.py"
+    module.write_text(THIRD_PARTY_PLUGIN, encoding="utf-8")
+    loaded = Plugins(PluginSpec(entry_points=False, extra=(str(module),)))
+    assert loaded.sources["null"].origin == EXPLICIT
+    assert loaded.sinks["null"].plugin == str(module)
+    assert loaded.make_source("null", {}).name == "null"
+    note = tmp_path / "a.note"
+    note.write_text("hello")
+    plain = tmp_path / "a.txt"
+    plain.write_text("hello")
+    assert loaded.detect_mime_type(note, note.name) == "text/x-note"  # firstresult: the plugin answers first
+    assert loaded.detect_mime_type(plain, plain.name) == "text/plain"  # None: the builtin detector decides
+    hooks = {info.name: info.hooks for info in loaded.info()}
+    assert hooks[str(module)] == ("detect_mime_type", "register_sinks", "register_sources")

@@ -8,8 +8,16 @@ from extractkit.selection import match_level, normalise_mime, rank_extractors
 
 
 def _registration(name, mime_types, priority=100, origin=BUILTIN):
-    cls = type(name, (Extractor,), {"name": name, "mime_types": mime_types, "priority": priority,
-                                    "extract": lambda self, d: ExtractionResult(text="")})
+    cls = type(
+        name,
+        (Extractor,),
+        {
+            "name": name,
+            "mime_types": mime_types,
+            "priority": priority,
+            "extract": lambda self, d: ExtractionResult(text=""),
+        },
+    )
     return name, Registration(name, cls, f"plugin-{name}", origin, "1")
 
 
@@ -22,14 +30,24 @@ def test_match_levels():
 
 
 def test_exact_match_beats_wildcard_even_with_worse_priority():
-    table = dict([_registration("any", ("*/*",), priority=0), _registration("family", ("text/*",), priority=1),
-                  _registration("exact", ("text/plain",), priority=500)])
+    table = dict(
+        [
+            _registration("any", ("*/*",), priority=0),
+            _registration("family", ("text/*",), priority=1),
+            _registration("exact", ("text/plain",), priority=500),
+        ]
+    )
     assert [r.name for r in rank_extractors(table, "text/plain")] == ["exact", "family", "any"]
 
 
 def test_priority_then_origin():
-    table = dict([_registration("builtin-a", ("text/plain",), 50), _registration("third", ("text/plain",), 50,
-                  ENTRY_POINT), _registration("builtin-b", ("text/plain",), 10)])
+    table = dict(
+        [
+            _registration("builtin-a", ("text/plain",), 50),
+            _registration("third", ("text/plain",), 50, ENTRY_POINT),
+            _registration("builtin-b", ("text/plain",), 10),
+        ]
+    )
     assert [r.name for r in rank_extractors(table, "text/plain")] == ["builtin-b", "third", "builtin-a"]
 
 

@@ -29,8 +29,11 @@ def test_utf16_big_endian_with_bom(tmp_path, plugins):
 
 def test_html_keeps_visible_text_only(tmp_path, plugins):
     path = tmp_path / "page.html"
-    path.write_text("<html><head><title>題名</title><script>var secret = 1;</script></head>"
-                    "<body><h1>見出し</h1><p>本文 &amp; more</p></body></html>", encoding="utf-8")
+    path.write_text(
+        "<html><head><title>題名</title><script>var secret = 1;</script></head>"
+        "<body><h1>見出し</h1><p>本文 &amp; more</p></body></html>",
+        encoding="utf-8",
+    )
     result = extract(path, plugins=plugins)
     assert result.mime_type == "text/html"
     assert "secret" not in result.text
