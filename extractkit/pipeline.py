@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from .errors import DocumentError, TransientError
+from .errors import DocumentError, TooLarge, TransientError
 from .interfaces import Sink, Source
 from .models import Document, ExtractOptions, Failure, Outcome, SourceItem
 from .plugins import Plugins
@@ -105,6 +105,7 @@ class Pipeline:
         workdir = Path(tempfile.mkdtemp(prefix="job-", dir=self.temp_dir))
         try:
             try:
+                self._check_announced_size(item)
                 document = call_with_retries(lambda: self.source.fetch(item, workdir), self.retry)
             except DocumentError as error:
                 outcome = Outcome(None, item.uri, failure=failure_from_error(error, uri=item.uri, stage="fetch"))
@@ -120,6 +121,15 @@ class Pipeline:
         if on_outcome is not None:
             on_outcome(outcome)
         return outcome
+
+    def _check_announced_size(self, item: SourceItem) -> None:
+        """Refuse an item whose announced size is over the limit before downloading it."""
+        limit = self.options.max_file_size
+        if item.size is not None and item.size > limit:
+            raise TooLarge(
+                f"{item.name} is {item.size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
+                "(MAX_FILE_SIZE_MB); it was not downloaded"
+            )
 
     def _handle_delete(self, item: SourceItem, on_outcome: OutcomeCallback | None) -> Outcome:
         try:

@@ -115,3 +115,29 @@ def test_call_with_retries_gives_up_after_the_bound():
         raise AssertionError("expected ServiceError")
     assert len(calls) == 4 and len(sleeps) == 3
     assert all(0 <= s <= 3 for s in sleeps)
+
+
+def test_announced_size_over_the_limit_is_refused_before_fetch(tmp_path):
+    from extractkit import ExtractOptions
+
+    plugins = _plugins()
+    sink = plugins.make_sink("flaky", {"failures": 0})
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 5000)
+
+    class SizedSource(RecordingSource):
+        fetched = 0
+
+        def items(self):
+            for item in super().items():
+                yield SourceItem(uri=item.uri, name=item.name, size=5000, attributes=item.attributes)
+
+        def fetch(self, item, workdir):
+            SizedSource.fetched += 1
+            return super().fetch(item, workdir)
+
+    source = SizedSource([big])
+    Pipeline(source, sink, plugins=plugins, options=ExtractOptions(max_file_size=1000), temp_dir=tmp_path / "t").run()
+    assert SizedSource.fetched == 0
+    assert [(f.reason, f.stage) for f in sink.failures] == [("too_large", "fetch")]
+    assert source.acked == ["big.txt"]
