@@ -1,0 +1,230 @@
+"""The extraction child: rebuilds the plugins, then extracts one document after another.
+
+Started by :class:`runner.isolation.IsolatedExecutor` as
+``python -P -m runner.child_process FD`` in a new session, so it leads its own
+process group and every tool it runs (tesseract, pdftoppm) belongs to that group.
+``FD`` is one end of a socket pair; messages are pickled tuples ``(kind, payload)``.
+
+Parent to child: a :class:`ChildSettings` first, then ``(JOB, Job)`` or ``(STOP, None)``.
+Child to parent: ``(READY, info)`` or ``(ERROR, message)`` once, then per job
+``(EXTRACTOR, name)`` each time an extractor starts, ``(BUDGET, pages)`` when
+a per-page budget applies, and finally ``(OUTCOME, (mime_type, result, failure))``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Callable, Mapping
+
+from extractkit.errors import DocumentError, ExtractorCrashed
+from extractkit.models import Document, ExtractOptions, Failure, Outcome
+from extractkit.plugins import Plugins, PluginSpec
+from extractkit.processing import detect, process_document
+
+from .resource_limits import disable_core_dumps, grant_cpu_budget, limit_address_space
+
+READY = "ready"
+ERROR = "error"
+EXTRACTOR = "extractor"
+BUDGET = "budget"
+OUTCOME = "outcome"
+JOB = "job"
+STOP = "stop"
+
+#: Exit status of a child that ran out of memory outside any extractor.
+EXIT_MEMORY = 86
+#: Exit status of a child whose plugins could not be loaded.
+EXIT_STARTUP = 3
+
+PDF = "application/pdf"
+PARENT_CHECK_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class ChildSettings:
+    """What a child needs before its first document."""
+
+    plugin_spec: PluginSpec
+    options: ExtractOptions
+    memory_mb: int
+    sys_path: tuple[str, ...]
+    parent_pid: int
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to extract, with the budget for it."""
+
+    document: Document
+    temp_dir: str
+    cpu_seconds: float
+    seconds_per_page: float | None = None
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Kill this child's whole group once the parent is gone, so no orphan keeps running."""
+    while True:
+        if os.getppid() != parent_pid:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        time.sleep(PARENT_CHECK_SECONDS)
+
+
+def _reporting_class(cls: type, report: Callable[[str], None]) -> type:
+    """A subclass of extractor ``cls`` that tells the parent when it starts on a document."""
+    name = cls.name
+
+    def extract(self: Any, document: Document) -> Any:
+        report(name)
+        return cls.extract(self, document)
+
+    return type(cls.__name__, (cls,), {"extract": extract, "__module__": cls.__module__, "__doc__": cls.__doc__})
+
+
+def _report_extractors(plugins: Plugins, conn: Connection) -> None:
+    """Make every extractor announce itself, so a timeout can name the one that was running."""
+
+    def report(name: str) -> None:
+        conn.send((EXTRACTOR, name))
+
+    for name, registration in list(plugins.extractors.items()):
+        plugins.extractors[name] = dataclasses.replace(registration, cls=_reporting_class(registration.cls, report))
+
+
+PORTABLE_SCALARS = (str, int, float, bool, bytes, type(None), datetime.datetime, datetime.date, datetime.time)
+
+
+def portable(value: Any) -> Any:
+    """Turn metadata into plain values the parent accepts (unknown objects become strings)."""
+    if isinstance(value, PORTABLE_SCALARS):
+        return value
+    if isinstance(value, Mapping):
+        return {str(key): portable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [portable(item) for item in value]
+    return str(value)
+
+
+def _use_temp_dir(path: str) -> None:
+    """Send this process's temp files, and those of the tools it runs, to ``path``."""
+    os.environ["TMPDIR"] = path
+    tempfile.tempdir = path
+    os.chdir(path)
+
+
+def _pages_for_budget(document: Document, plugins: Plugins, options: ExtractOptions) -> tuple[Document, int]:
+    """Detect the document's type and, for a PDF, count its pages (capped at ``max_pages``)."""
+    try:
+        document = detect(document, plugins, options)
+    except DocumentError:
+        return document, 0
+    if document.mime_type != PDF:
+        return document, 0
+    try:
+        import pypdfium2
+
+        pdf = pypdfium2.PdfDocument(str(document.path), password=options.pdf_password or None)
+        try:
+            return document, min(len(pdf), options.max_pages)
+        finally:
+            pdf.close()
+    except Exception:
+        return document, 0
+
+
+def _memory_message(failure: Failure, document: Document, memory_mb: int) -> Failure:
+    message = (
+        f"{document.name}: extraction ran out of memory under the {memory_mb} MB limit "
+        f"(memory_limit_mb) in {failure.plugin or 'an extractor'}; raise the limit or split the file"
+    )
+    return dataclasses.replace(failure, message=message)
+
+
+def run_job(conn: Connection, plugins: Plugins, settings: ChildSettings, job: Job) -> None:
+    """Extract one document and send its outcome."""
+    _use_temp_dir(job.temp_dir)
+    document = job.document
+    budget = job.cpu_seconds
+    if job.seconds_per_page:
+        document, pages = _pages_for_budget(document, plugins, settings.options)
+        if pages:
+            conn.send((BUDGET, pages))
+            budget += pages * job.seconds_per_page
+    grant_cpu_budget(budget)
+    outcome: Outcome = process_document(document, plugins, settings.options)
+    failure = outcome.failure
+    if failure is not None and failure.reason == "memory":
+        failure = _memory_message(failure, document, settings.memory_mb)
+    result = outcome.result
+    if result is not None:
+        result = dataclasses.replace(result, metadata=portable(result.metadata))
+    mime_type = outcome.document.mime_type if outcome.document is not None else None
+    conn.send((OUTCOME, (mime_type, result, failure)))
+
+
+def _send_unexpected(conn: Connection, job: Job, error: BaseException) -> None:
+    error_record = ExtractorCrashed(f"{job.document.name}: extraction failed outside any extractor: {error!r}")
+    failure = Failure.from_error(error_record, uri=job.document.uri, stage="extract", plugin="isolation")
+    conn.send((OUTCOME, (job.document.mime_type, None, failure)))
+
+
+def serve(conn: Connection, plugins: Plugins, settings: ChildSettings) -> int:
+    """Answer jobs until told to stop or the parent goes away; return the exit status."""
+    while True:
+        try:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):
+            return 0
+        if kind == STOP:
+            return 0
+        try:
+            run_job(conn, plugins, settings, payload)
+        except MemoryError:
+            return EXIT_MEMORY
+        except Exception as error:
+            _send_unexpected(conn, payload, error)
+        finally:
+            os.chdir("/")
+
+
+def start(conn: Connection) -> tuple[Plugins, ChildSettings] | None:
+    """Receive the settings, load the plugins, apply the memory cap and say ready (``None`` on failure)."""
+    settings: ChildSettings = conn.recv()
+    sys.path[:] = list(settings.sys_path)
+    threading.Thread(target=_watch_parent, args=(settings.parent_pid,), daemon=True, name="parent-watch").start()
+    try:
+        plugins = Plugins(settings.plugin_spec)
+        _report_extractors(plugins, conn)
+    except Exception as error:
+        conn.send((ERROR, f"the extraction child could not load its plugins: {error}"))
+        return None
+    limit = limit_address_space(settings.memory_mb)
+    conn.send((READY, {"pid": os.getpid(), "address_space_limit": limit}))
+    return plugins, settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a child on the socket whose descriptor is the first argument."""
+    argv = sys.argv if argv is None else argv
+    fd = int(argv[1])
+    os.set_inheritable(fd, False)
+    conn = Connection(fd)
+    disable_core_dumps()
+    os.chdir("/")
+    started = start(conn)
+    if started is None:
+        return EXIT_STARTUP
+    plugins, settings = started
+    return serve(conn, plugins, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,395 @@
+"""Extraction in child processes with a wall-clock limit, a memory cap and recycling.
+
+:class:`IsolatedExecutor` keeps ``workers`` child processes (see
+:mod:`runner.child_process`). Each call checks out an idle child, sends it the
+document and waits for the outcome under the deadline while sampling the memory
+of the child's process tree. A child that runs past the deadline or the memory
+cap is killed together with its whole process group (so tesseract or pdftoppm
+started by a parser die with it); a child that dies on its own (a segfault, an
+abort, ``SIGXCPU`` from its CPU limit) is reaped the same way. Either way the
+document becomes a permanent failure (``timeout``, ``memory`` or ``crashed``)
+and a fresh child takes the slot. Children are also replaced after
+``recycle_after`` documents and after any out-of-memory failure.
+
+Every document gets its own temporary directory under ``temp_dir``; the child
+points ``TMPDIR``, :data:`tempfile.tempdir` and its working directory there, and
+the directory is removed after the document, killed child or not.
+
+Outcomes come back through a restricted unpickler that only rebuilds extractkit's
+result types and plain values, so a child subverted by a hostile file cannot make
+the parent run code.
+
+:class:`InProcessExecutor` is the same interface without isolation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from extractkit.errors import (
+    DocumentError,
+    ExtractionTimeout,
+    ExtractorCrashed,
+    MemoryLimitExceeded,
+    PluginError,
+    TransientError,
+)
+from extractkit.models import Document, ExtractOptions, Failure, Outcome
+from extractkit.plugins import Plugins, PluginSpec
+from extractkit.processing import process_document
+
+from .child_handle import ChildGone, ChildHandle, ChildStartError
+from .child_process import BUDGET, EXIT_MEMORY, EXTRACTOR, OUTCOME, ChildSettings, Job
+from .resource_limits import TreeMemory, describe_exit, sample_tree_memory
+
+#: How often a busy child's memory is sampled and its exit checked.
+POLL_SECONDS = 0.1
+#: A child that died by a signal while this close to its address-space limit is counted as out of memory.
+ADDRESS_SPACE_NEAR_LIMIT = 0.9
+
+
+@dataclass(frozen=True)
+class IsolationLimits:
+    """Limits for each extraction child.
+
+    ``timeout_seconds`` is the wall-clock budget per document (``PROCESSING_TIMEOUT``).
+    ``memory_mb`` caps the resident memory of a child's whole process tree (sampled
+    about ten times a second) and, plus a headroom, its address space (``RLIMIT_AS``).
+    ``cpu_seconds`` is the CPU budget per document (``RLIMIT_CPU``, default: the
+    timeout). ``recycle_after`` is how many documents a child handles before it is
+    replaced. ``seconds_per_page``, when set, adds that many seconds of wall-clock
+    and CPU budget per PDF page (counted with pypdfium2 in the child, at most
+    ``ExtractOptions.max_pages``), so long scanned PDFs get the time their OCR needs
+    while small files keep a tight limit. ``startup_timeout`` bounds a child's start.
+    """
+
+    timeout_seconds: float = 300.0
+    memory_mb: int = 2048
+    cpu_seconds: float | None = None
+    recycle_after: int = 50
+    seconds_per_page: float | None = None
+    startup_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("timeout_seconds", "memory_mb", "recycle_after", "startup_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"IsolationLimits.{name} must be greater than 0")
+        for name in ("cpu_seconds", "seconds_per_page"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"IsolationLimits.{name} must be greater than 0 when set")
+
+    @property
+    def cpu_budget(self) -> float:
+        """CPU seconds granted per document."""
+        return self.cpu_seconds if self.cpu_seconds is not None else self.timeout_seconds
+
+
+class InProcessExecutor:
+    """Extraction in the calling thread, for when isolation is off."""
+
+    def __init__(self, plugins: Plugins, options: ExtractOptions | None = None) -> None:
+        self.plugins = plugins
+        self.options = options or ExtractOptions()
+
+    def __call__(self, document: Document) -> Outcome:
+        """Extract one document; never raises for a bad document."""
+        return process_document(document, self.plugins, self.options)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> InProcessExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@dataclass
+class _Watch:
+    """What the parent knows about the document a child is working on."""
+
+    document: Document
+    deadline: float
+    extractor: str = ""
+    pages: int = 0
+    last_sample: TreeMemory | None = None
+
+
+class _Slot:
+    """A place in the pool; holds a child, or ``None`` until one is started."""
+
+    def __init__(self, child: ChildHandle | None) -> None:
+        self.child = child
+
+
+def _absolute_sys_path() -> tuple[str, ...]:
+    return tuple(os.path.abspath(entry or os.curdir) for entry in sys.path)
+
+
+class IsolatedExecutor:
+    """Runs ``process_document`` in a pool of child processes; thread-safe, one document per call."""
+
+    def __init__(
+        self,
+        plugin_spec: PluginSpec,
+        options: ExtractOptions,
+        limits: IsolationLimits,
+        workers: int,
+        *,
+        temp_dir: str | Path | None = None,
+    ) -> None:
+        self.limits = limits
+        self.workers = max(1, workers)
+        self.temp_dir = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir()) / "extractkit"
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = ChildSettings(
+            plugin_spec=plugin_spec,
+            options=options,
+            memory_mb=limits.memory_mb,
+            sys_path=_absolute_sys_path(),
+            parent_pid=os.getpid(),
+        )
+        self._closed = threading.Event()
+        self._live: set[ChildHandle] = set()
+        self._live_lock = threading.Lock()
+        self._idle: queue.Queue[_Slot | None] = queue.Queue()
+        slots = [_Slot(self._spawn()) for _ in range(self.workers)]
+        try:
+            for slot in slots:
+                self._ensure_ready(slot)
+        except BaseException:
+            self.close()
+            raise
+        for slot in slots:
+            self._idle.put(slot)
+
+    # -- pool ----------------------------------------------------------------
+
+    def _spawn(self) -> ChildHandle:
+        child = ChildHandle(self.settings)
+        with self._live_lock:
+            self._live.add(child)
+        if self._closed.is_set():
+            child.kill()
+        return child
+
+    def _discard(self, child: ChildHandle) -> None:
+        if child.is_ready and not child.has_exited():
+            child.stop()
+        else:
+            child.kill()
+        with self._live_lock:
+            self._live.discard(child)
+
+    def _ensure_ready(self, slot: _Slot) -> ChildHandle:
+        if slot.child is not None and slot.child.is_ready and slot.child.has_exited():
+            self._discard(slot.child)
+            slot.child = None
+        if slot.child is None:
+            slot.child = self._spawn()
+        if not slot.child.is_ready:
+            try:
+                slot.child.wait_ready(self.limits.startup_timeout)
+            except ChildStartError as error:
+                self._discard(slot.child)
+                slot.child = None
+                raise PluginError(str(error)) from error
+        return slot.child
+
+    def _checkout(self) -> _Slot:
+        slot = self._idle.get()
+        if slot is None or self._closed.is_set():
+            self._idle.put(None)
+            raise RuntimeError("the isolated executor is closed")
+        try:
+            self._ensure_ready(slot)
+        except BaseException:
+            self._idle.put(slot)
+            raise
+        return slot
+
+    def _checkin(self, slot: _Slot, retire: bool) -> None:
+        child = slot.child
+        if child is not None and (retire or child.has_exited()):
+            self._discard(child)
+            slot.child = None
+            if not self._closed.is_set():
+                try:
+                    slot.child = self._spawn()
+                except OSError:
+                    slot.child = None
+        self._idle.put(slot)
+
+    # -- one document ----------------------------------------------------------
+
+    def __call__(self, document: Document) -> Outcome:
+        """Extract ``document`` in a child; never raises for a bad document."""
+        started = time.perf_counter()
+        slot = self._checkout()
+        retire = True
+        try:
+            outcome = self._extract_in(slot, document)
+            child = slot.child
+            retire = child is None or child.jobs_done >= self.limits.recycle_after or _is_memory(outcome)
+        finally:
+            self._checkin(slot, retire)
+        return dataclasses.replace(outcome, seconds=time.perf_counter() - started)
+
+    def _extract_in(self, slot: _Slot, document: Document) -> Outcome:
+        job_dir = Path(tempfile.mkdtemp(prefix="extract-", dir=self.temp_dir))
+        try:
+            job = Job(document, str(job_dir), self.limits.cpu_budget, self.limits.seconds_per_page)
+            child = self._send(slot, job)
+            outcome = self._await_outcome(child, document)
+            child.jobs_done += 1
+            return outcome
+        finally:
+            shutil.rmtree(job_dir, ignore_errors=True)
+
+    def _send(self, slot: _Slot, job: Job) -> ChildHandle:
+        """Hand the job to the slot's child; a child that died while idle is replaced once."""
+        child = self._ensure_ready(slot)
+        try:
+            child.send_job(job)
+            return child
+        except OSError:
+            self._discard(child)
+            slot.child = None
+        child = self._ensure_ready(slot)
+        child.send_job(job)
+        return child
+
+    def _await_outcome(self, child: ChildHandle, document: Document) -> Outcome:
+        watch = _Watch(document, time.monotonic() + self.limits.timeout_seconds)
+        while True:
+            remaining = watch.deadline - time.monotonic()
+            if remaining <= 0:
+                child.kill()
+                return self._failed(watch, ExtractionTimeout(self._timeout_message(watch)))
+            try:
+                message = child.receive(min(POLL_SECONDS, remaining))
+            except ChildGone:
+                return self._after_death(child, watch)
+            if message is None:
+                if child.has_exited():
+                    return self._after_death(child, watch)
+                overflow = self._check_memory(child, watch)
+                if overflow is not None:
+                    return overflow
+                continue
+            kind, payload = message
+            if kind == EXTRACTOR:
+                watch.extractor = str(payload)
+            elif kind == BUDGET and self.limits.seconds_per_page:
+                watch.pages = int(payload)
+                watch.deadline += watch.pages * self.limits.seconds_per_page
+            elif kind == OUTCOME:
+                return self._outcome_from(document, payload)
+
+    def _check_memory(self, child: ChildHandle, watch: _Watch) -> Outcome | None:
+        sample = sample_tree_memory(child.process)
+        if sample is None:
+            return None
+        watch.last_sample = sample
+        if sample.resident <= self.limits.memory_mb * 1024 * 1024:
+            return None
+        child.kill()
+        message = (
+            f"{watch.document.name}: extraction used more than {self.limits.memory_mb} MB of memory "
+            f"(memory_limit_mb); raise the limit or split the file"
+        )
+        return self._failed(watch, MemoryLimitExceeded(message))
+
+    def _after_death(self, child: ChildHandle, watch: _Watch) -> Outcome:
+        """Classify a child that died on its own, after killing what is left of its group."""
+        returncode = child.kill()
+        if self._closed.is_set():
+            return self._failed(watch, TransientError(f"{watch.document.name}: extraction stopped by shutdown"))
+        return self._failed(watch, classify_death(returncode, watch, self.limits, child.address_space_limit))
+
+    def _timeout_message(self, watch: _Watch) -> str:
+        limit = f"the {self.limits.timeout_seconds:g} s limit (PROCESSING_TIMEOUT)"
+        if watch.pages and self.limits.seconds_per_page:
+            extra = watch.pages * self.limits.seconds_per_page
+            limit = f"{limit} plus {extra:g} s for {watch.pages} pages"
+        return f"{watch.document.name}: extraction exceeded {limit}; raise it or split the file"
+
+    @staticmethod
+    def _failed(watch: _Watch, error: DocumentError) -> Outcome:
+        failure = Failure.from_error(error, uri=watch.document.uri, stage="extract", plugin=watch.extractor)
+        return Outcome(watch.document, watch.document.uri, failure=failure)
+
+    @staticmethod
+    def _outcome_from(document: Document, payload: tuple) -> Outcome:
+        mime_type, result, failure = payload
+        if mime_type and mime_type != document.mime_type:
+            document = dataclasses.replace(document, mime_type=mime_type)
+        return Outcome(document, document.uri, result=result, failure=failure)
+
+    # -- shutdown --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop every child and its process group; safe to call more than once."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with self._live_lock:
+            children = list(self._live)
+            self._live.clear()
+        for child in children:
+            child.request_stop()
+        for child in children:
+            child.stop()
+        self._idle.put(None)
+
+    def __enter__(self) -> IsolatedExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _is_memory(outcome: Outcome) -> bool:
+    return outcome.failure is not None and outcome.failure.reason == "memory"
+
+
+def classify_death(
+    returncode: int, watch: _Watch, limits: IsolationLimits, address_space_limit: int | None
+) -> DocumentError:
+    """The failure for a child that died by itself with ``returncode``."""
+    name = watch.document.name
+    if returncode == -signal.SIGXCPU:
+        return ExtractionTimeout(
+            f"{name}: extraction used more than its {limits.cpu_budget:g} s of CPU time "
+            f"(PROCESSING_TIMEOUT); raise it or split the file"
+        )
+    near_limit = (
+        address_space_limit is not None
+        and watch.last_sample is not None
+        and watch.last_sample.leader_virtual >= ADDRESS_SPACE_NEAR_LIMIT * address_space_limit
+    )
+    if returncode == EXIT_MEMORY or near_limit:
+        return MemoryLimitExceeded(
+            f"{name}: extraction ran out of memory under the {limits.memory_mb} MB limit "
+            f"(memory_limit_mb); raise the limit or split the file"
+        )
+    if returncode == -signal.SIGKILL:
+        return MemoryLimitExceeded(
+            f"{name}: the extraction process was killed (SIGKILL), most likely by the kernel's "
+            f"out-of-memory killer; lower max_workers or memory_limit_mb"
+        )
+    return ExtractorCrashed(
+        f"{name}: the extraction process died ({describe_exit(returncode)}); the file probably triggers a parser bug"
+    )
