@@ -41,7 +41,7 @@ def default_plugins() -> Plugins:
 
 def local_document(path: str | Path, *, uri: str | None = None, name: str | None = None) -> Document:
     """Describe a local file as a :class:`Document`, raising if it cannot be read."""
-    path = Path(path)
+    path = Path(path).absolute()  # extraction may run in a child with another working directory
     try:
         stat = path.stat()
         if not path.is_file():

@@ -11,7 +11,7 @@ from conftest import REPO, run_cli
 SAMPLES = REPO / "examples" / "documents"
 
 
-def _config(tmp_path, source_dir, **worker):
+def _config(tmp_path, source_dir, isolation=False, **worker):
     lines = [
         "[source]",
         'type = "folder"',
@@ -22,7 +22,7 @@ def _config(tmp_path, source_dir, **worker):
         "[worker]",
         f'temp_dir = "{tmp_path / "work"}"',
         "max_workers = 2",
-        "isolation = false",
+        f"isolation = {str(isolation).lower()}",
     ]
     lines += [f"{key} = {json.dumps(value)}" for key, value in worker.items()]
     path = tmp_path / "worker.toml"
@@ -155,3 +155,12 @@ def test_misspelt_plugin_via_cli_fails_loudly_in_one_line():
     completed = run_cli("plugins", "--plugin", str(REPO / "tests" / "plugins" / "misspelt_hook.py"))
     assert completed.returncode == 3
     assert "matches no spec" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_isolated_run_with_a_relative_source_path(tmp_path):
+    config = _config(tmp_path, "examples/documents", isolation=True)
+    completed = run_cli("run", "--config", str(config), cwd=REPO)
+    assert completed.returncode == 0, completed.stderr
+    assert "7 indexed, 0 failed" in completed.stdout
+    found = run_cli("search", "富士山", "--index", str(tmp_path / "index.db"))
+    assert "mount-fuji.eucjp.txt" in found.stdout
