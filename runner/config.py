@@ -90,6 +90,16 @@ def _positive(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return check
 
 
+def _non_negative(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        number = convert(value)
+        if number < 0:
+            raise ValueError(f"must be 0 (off) or more, got {number}")
+        return number
+
+    return check
+
+
 def _log_level(value: Any) -> str:
     level = _as_str(value).upper()
     if level not in LOG_LEVELS:
@@ -103,6 +113,8 @@ WORKER_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "processing_timeout": (_positive(_as_float), 300.0),
     "memory_limit_mb": (_positive(_as_int), 2048),
     "recycle_after": (_positive(_as_int), 50),
+    "cpu_seconds": (_non_negative(_as_float), 0.0),
+    "seconds_per_page": (_non_negative(_as_float), 0.0),
     "max_file_size_mb": (_positive(_as_float), 100.0),
     "temp_dir": (_as_str, "/tmp/file-processor"),
     "failure_log": (_as_str, ""),

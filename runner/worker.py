@@ -67,12 +67,17 @@ class Worker:
             return
         from .isolation import IsolatedExecutor, IsolationLimits
 
+        worker = self.config.worker
         limits = IsolationLimits(
-            timeout_seconds=self.config.worker["processing_timeout"],
-            memory_mb=self.config.worker["memory_limit_mb"],
-            recycle_after=self.config.worker["recycle_after"],
+            timeout_seconds=worker["processing_timeout"],
+            memory_mb=worker["memory_limit_mb"],
+            cpu_seconds=worker["cpu_seconds"] or None,
+            recycle_after=worker["recycle_after"],
+            seconds_per_page=worker["seconds_per_page"] or None,
         )
-        executor = IsolatedExecutor(self.plugin_spec, self.options, limits, self.config.worker["max_workers"])
+        executor = IsolatedExecutor(
+            self.plugin_spec, self.options, limits, worker["max_workers"], temp_dir=Path(worker["temp_dir"]).absolute()
+        )
         try:
             yield executor
         finally:
