@@ -67,7 +67,7 @@ def cpu_seconds_used() -> float:
 
 def grant_cpu_budget(seconds: float) -> None:
     """Let this process use ``seconds`` more CPU time before the kernel sends ``SIGXCPU``."""
-    _soft_limit_within_hard(resource.RLIMIT_CPU, math.ceil(cpu_seconds_used() + seconds) + 1)
+    _soft_limit_within_hard(resource.RLIMIT_CPU, math.ceil(cpu_seconds_used() + seconds))
 
 
 @dataclass(frozen=True)
