@@ -7,6 +7,7 @@ CONFIG ?= examples/local.toml
 .PHONY: run test lint format system-deps clean bench
 
 run: system-deps $(VENV)/.installed
+	$(BIN)/python examples/make_samples.py
 	$(BIN)/extractkit run --config $(CONFIG)
 	@echo
 	@echo "Try: $(BIN)/extractkit search 図書館   or   $(BIN)/extractkit search typhoon"
