@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 OUT = Path(__file__).resolve().parent / "documents" / "generated"
 FONT = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
@@ -27,7 +31,7 @@ MEMO_LINES = (
 )
 
 
-def _render(lines: tuple[str, ...]):  # noqa: ANN202
+def _render(lines: tuple[str, ...]) -> Image.Image:
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.truetype(str(FONT), size=int(DPI * 14 / 72))
