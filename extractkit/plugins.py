@@ -41,6 +41,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "extractkit_plugins.docx_extractor",
     "extractkit_plugins.xlsx_extractor",
     "extractkit_plugins.pptx_extractor",
+    "extractkit_plugins.pdf_extractor",
+    "extractkit_plugins.pdfplumber_extractor",
+    "extractkit_plugins.image_extractor",
     "extractkit_plugins.jsonl_sink",
     "extractkit_plugins.local_index_sink",
 )

@@ -1,0 +1,134 @@
+"""Deciding, page by page, whether a PDF's text layer is usable or the page must be OCR'd.
+
+A page's text is not usable when:
+
+* ``no_text``: it has no visible character (a scan);
+* ``unmapped``: a large share of its characters have no Unicode mapping: U+FFFD, private-use
+  code points, control characters, or characters pdfium itself flags as badly mapped (a broken
+  font map produces such garbage);
+* ``sparse``: it has too few characters for the page's area *and* images cover a large part of
+  the page (a scan with a stamp, a page number or a date in its text layer).
+
+A sparse page without large images keeps its text: OCR could not find anything more there.
+The pdfium helpers take the lock-holding caller's page and text page objects; they never lock.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+USABLE = "ok"
+NO_TEXT = "no_text"
+UNMAPPED = "unmapped"
+SPARSE = "sparse"
+
+#: An A4 page's area in square points, the unit of the density threshold.
+A4_AREA = 595.0 * 842.0
+#: Fewer visible characters than this per A4-sized area count as sparse.
+SPARSE_CHARS_PER_A4 = 100
+#: A page is sparse only when images cover at least this share of it.
+SCAN_IMAGE_COVERAGE = 0.3
+#: From this share of unmapped characters on, the text layer is garbage.
+MAX_UNMAPPED_SHARE = 0.25
+#: How many characters are asked pdfium about mapping errors on one page.
+MAPPING_SAMPLE = 256
+
+#: How deep into form XObjects, and through how many objects, images are looked for.
+FORM_DEPTH = 4
+MAX_OBJECTS_SCANNED = 20_000
+
+
+@dataclass(frozen=True)
+class TextQuality:
+    """The verdict on one page's text layer."""
+
+    reason: str
+    characters: int
+    unmapped_share: float = 0.0
+
+    @property
+    def usable(self) -> bool:
+        """True when the text layer can be used as it is."""
+        return self.reason == USABLE
+
+
+def is_unmapped(char: str) -> bool:
+    """True for a character that stands for a glyph without a Unicode mapping."""
+    code = ord(char)
+    if char in "\t\n\r":
+        return False
+    if code in (0xFFFD, 0xFFFE, 0xFFFF):
+        return True
+    if 0xE000 <= code <= 0xF8FF or code >= 0xF0000:
+        return True
+    return unicodedata.category(char) == "Cc"
+
+
+def visible_characters(text: str) -> int:
+    """Characters that are not whitespace."""
+    return sum(1 for char in text if not char.isspace())
+
+
+def sparse_limit(page_area: float) -> int:
+    """The fewest visible characters a page of this area (square points) needs not to be sparse."""
+    return max(10, round(SPARSE_CHARS_PER_A4 * page_area / A4_AREA))
+
+
+def assess_text(
+    text: str,
+    *,
+    page_area: float,
+    flagged_share: float = 0.0,
+    image_coverage: Any = None,
+) -> TextQuality:
+    """Judge one page's text.
+
+    ``flagged_share`` is the share of characters the PDF library flags as badly mapped;
+    ``image_coverage`` is a callable returning the share of the page covered by images,
+    called only when the text is sparse.
+    """
+    visible = [char for char in text if not char.isspace()]
+    if not visible:
+        return TextQuality(NO_TEXT, 0)
+    unmapped = sum(1 for char in visible if is_unmapped(char)) / len(visible)
+    share = max(unmapped, flagged_share)
+    if share >= MAX_UNMAPPED_SHARE:
+        return TextQuality(UNMAPPED, len(visible), share)
+    too_few = len(visible) < sparse_limit(page_area)
+    if too_few and image_coverage is not None and image_coverage() >= SCAN_IMAGE_COVERAGE:
+        return TextQuality(SPARSE, len(visible), share)
+    return TextQuality(USABLE, len(visible), share)
+
+
+def pdfium_flagged_share(textpage: Any) -> float:
+    """Share of a sample of characters that pdfium reports as having a Unicode mapping error."""
+    import pypdfium2.raw as pdfium_c
+
+    count = textpage.count_chars()
+    if count <= 0:
+        return 0.0
+    step = max(1, count // MAPPING_SAMPLE)
+    indexes = range(0, count, step)
+    flagged = sum(1 for index in indexes if pdfium_c.FPDFText_HasUnicodeMapError(textpage, index) == 1)
+    return flagged / len(indexes)
+
+
+def pdfium_image_coverage(page: Any) -> float:
+    """Share of the page's crop box covered by image objects (inside forms too), capped at 1."""
+    import itertools
+
+    import pypdfium2.raw as pdfium_c
+
+    left, bottom, right, top = page.get_cropbox()
+    area = (right - left) * (top - bottom)
+    if area <= 0:
+        return 0.0
+    covered = 0.0
+    for page_object in itertools.islice(page.get_objects(max_depth=FORM_DEPTH), MAX_OBJECTS_SCANNED):
+        if page_object.type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            continue
+        x0, y0, x1, y1 = page_object.get_bounds()
+        covered += max(0.0, min(x1, right) - max(x0, left)) * max(0.0, min(y1, top) - max(y0, bottom))
+    return min(1.0, covered / area)
