@@ -11,7 +11,9 @@ An Office file is a zip of XML parts, and both layers can be weaponised:
 
 :func:`check_ooxml` refuses all of these with a classified error (``too_large``,
 ``corrupt`` or ``encrypted``). Sizes come from the zip's central directory, which
-can lie, so :func:`read_part` also caps the bytes it actually inflates.
+can lie; that is safe here because python-docx, openpyxl and python-pptx all read
+through :mod:`zipfile`, which stops inflating a member at its declared size and
+then checks its CRC, so a member that understates its size fails as damaged.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from xml.etree.ElementTree import ParseError
 
 from lxml import etree
 
-from extractkit.errors import CorruptDocument, DocumentError, EncryptedDocument, TooLarge
+from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge
 from extractkit.models import Document, ExtractOptions
 
 #: Parts smaller than this may compress very well (tiny repetitive XML) without being a bomb.
@@ -53,7 +55,9 @@ _FIRST_PROLOG_CHUNK = 1024
 _EBCDIC_XML_DECLARATION = b"\x4c\x6f\xa7\x94"
 
 #: Exceptions that Office parsers raise on damaged input; they mean ``corrupt``, not a crash.
+#: python-docx and python-pptx raise AttributeError when a part has an unexpected root element.
 PARSER_ERRORS: tuple[type[BaseException], ...] = (
+    AttributeError,
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     zlib.error,
@@ -299,32 +303,6 @@ def _decoder_for(head: bytes) -> codecs.IncrementalDecoder:
     else:
         encoding = "utf-8-sig"  # ASCII-compatible encodings keep "<" and "!" intact
     return codecs.getincrementaldecoder(encoding)(errors="replace")
-
-
-def read_part(document: Document, archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    """Read one part, refusing it once more than ``limit`` bytes (or its declared size) inflate."""
-    try:
-        info = archive.getinfo(name)
-    except KeyError as exc:
-        raise CorruptDocument(f"{document.name} lacks its part {name}; the file is damaged") from exc
-    cap = min(limit, info.file_size)
-    chunks: list[bytes] = []
-    received = 0
-    try:
-        with archive.open(info) as stream:
-            while chunk := stream.read(_READ_CHUNK):
-                received += len(chunk)
-                if received > cap:
-                    raise TooLarge(
-                        f"{document.name}: part {name} inflates past {cap} bytes, more than it declares "
-                        "or the limit allows; it looks like a zip bomb"
-                    )
-                chunks.append(chunk)
-    except DocumentError:
-        raise
-    except (*PARSER_ERRORS, OSError, RuntimeError) as exc:
-        raise CorruptDocument(f"{document.name}: part {name} cannot be inflated ({_one_line(exc)})") from exc
-    return b"".join(chunks)
 
 
 def safe_xml_parser() -> etree.XMLParser:

@@ -17,14 +17,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from docx.exceptions import PythonDocxError
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.opc.exceptions import PackageNotFoundError
+from docx.opc.exceptions import OpcError
 from docx.opc.part import Part
+from docx.oxml.exceptions import XmlchemyError
 from docx.package import Package
 from lxml import etree
 
 from extractkit import hookimpl
-from extractkit.errors import CorruptDocument, UnsupportedFormat
+from extractkit.errors import CorruptDocument, DocumentError, UnsupportedFormat
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, Page
 from extractkit_plugins.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error, parse_xml_safely
@@ -91,9 +93,9 @@ class DocxExtractor(Extractor):
             root = _main_element(document, main_part)
             text = _document_text(document, main_part, root)
             metadata = core_metadata(package)
-        except (CorruptDocument, UnsupportedFormat):
+        except DocumentError:
             raise
-        except (*PARSER_ERRORS, PackageNotFoundError) as error:
+        except (*PARSER_ERRORS, OpcError, XmlchemyError, PythonDocxError) as error:
             raise corrupt_error(document, "Word", error) from error
         return ExtractionResult(text=text, pages=(Page(number=1, text=text),), metadata=metadata)
 

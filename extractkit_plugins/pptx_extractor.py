@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pptx.exc import PackageNotFoundError
+from pptx.exc import PythonPptxError
 from pptx.package import Package
 from pptx.parts.presentation import PresentationPart
 from pptx.shapes.group import GroupShape
@@ -58,7 +58,7 @@ class PptxExtractor(Extractor):
             metadata = core_metadata(package)
         except DocumentError:
             raise
-        except (*PARSER_ERRORS, PackageNotFoundError) as error:
+        except (*PARSER_ERRORS, PythonPptxError) as error:
             raise corrupt_error(document, "PowerPoint", error) from error
         metadata["slides"] = len(pages)
         text = "\n\n".join(page.text for page in pages if page.text)

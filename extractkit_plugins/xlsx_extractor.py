@@ -77,7 +77,8 @@ class XlsxExtractor(Extractor):
                     workbook.close()
         except DocumentError:
             raise
-        except (*PARSER_ERRORS, InvalidFileException) as error:
+        except (*PARSER_ERRORS, InvalidFileException, OSError) as error:
+            # openpyxl raises OSError when the package has no workbook part.
             raise corrupt_error(document, "Excel", error) from error
         text = "\n\n".join(page.text for page in pages if page.text)
         return ExtractionResult(text=text, pages=tuple(pages), metadata=metadata)

@@ -194,17 +194,16 @@ def patch_declared_size(path: Path, member: str, declared: int) -> Path:
     """Make the zip's local header and central directory understate one member's inflated size."""
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo(member)
-    name = member.encode()
-    local = info.header_offset
+        local = archive.getinfo(member).header_offset
     data[local + 22 : local + 26] = declared.to_bytes(4, "little")
-    central = data.rfind(b"PK\x01\x02" + bytes(data[local + 4 : local + 6]))
+    name = member.encode()
+    central = data.find(b"PK\x01\x02")
     while central >= 0:
         name_length = int.from_bytes(data[central + 28 : central + 30], "little")
         if bytes(data[central + 46 : central + 46 + name_length]) == name:
             data[central + 24 : central + 28] = declared.to_bytes(4, "little")
             break
-        central = data.rfind(b"PK\x01\x02", 0, central)
+        central = data.find(b"PK\x01\x02", central + 4)
     path.write_bytes(bytes(data))
     return path
 
