@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import TEST_PLUGINS
+from hostile.generate import HostileCase, generate
 
 from extractkit.errors import PluginError
 from extractkit.models import ExtractOptions, Outcome
@@ -276,3 +278,136 @@ def test_in_process_executor_gives_the_same_result(tmp_path: Path, plugins) -> N
         isolated = extract_bounded(executor, path, SLACK_SECONDS)
     assert isolated.result == in_process.result
     assert isolated.document == in_process.document
+
+
+# -- the whole worker through the real command line --------------------------
+
+FAULT_FILES = {"fault-hang.txt": "timeout", "fault-memory.txt": "memory", "fault-crash.txt": "crashed"}
+WORKERS = 2
+MEMORY_LIMIT_MB = 1024
+#: What the worker process itself may use: plugins, the pool bookkeeping, results in flight.
+PARENT_CAP_MB = 512
+CLI_BOUND_SECONDS = 240
+
+
+@pytest.fixture(scope="module")
+def hostile_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[HostileCase]]:
+    """The hostile corpus plus the fault files, generated once for the module."""
+    folder = tmp_path_factory.mktemp("hostile") / "in"
+    cases = generate(folder)
+    for name in FAULT_FILES:
+        write(folder, name, "this file is handled by a fault plugin\n")
+    return folder, cases
+
+
+def write_worker_config(tmp_path: Path, corpus_dir: Path) -> Path:
+    """The worker.toml of the run: folder source, JSONL sink, isolation with two workers."""
+    plugins = ", ".join(
+        json.dumps(str(TEST_PLUGINS / name)) for name in ("fault_hang.py", "fault_memory.py", "fault_crash.py")
+    )
+    config = tmp_path / "worker.toml"
+    config.write_text(
+        f"""
+[source]
+type = "folder"
+path = {json.dumps(str(corpus_dir))}
+[sink]
+type = "jsonl"
+path = {json.dumps(str(tmp_path / "out.jsonl"))}
+[worker]
+max_workers = {WORKERS}
+processing_timeout = 15
+memory_limit_mb = {MEMORY_LIMIT_MB}
+recycle_after = 20
+temp_dir = {json.dumps(str(tmp_path / "work"))}
+failure_log = {json.dumps(str(tmp_path / "failures.jsonl"))}
+isolation = true
+[plugins]
+load = [{plugins}]
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def cli_command() -> list[str]:
+    """The installed ``extractkit`` script, or the module when it is not on PATH."""
+    script = shutil.which("extractkit")
+    return [script] if script else [sys.executable, "-m", "runner.cli"]
+
+
+def run_and_sample(command: list[str], env: dict[str, str], bound: float) -> tuple[int, str, int, int]:
+    """Run the command, sampling the RSS of it and its descendants; return (status, stderr, peak parent, peak tree)."""
+    peak_parent = peak_tree = 0
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        stderr_chunks: list[str] = []
+        reader = threading.Thread(target=lambda: stderr_chunks.append(process.stderr.read()), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + bound
+        parent = psutil.Process(process.pid)
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the worker did not finish within {bound} s")
+            try:
+                parent_rss = parent.memory_info().rss
+                tree_rss = parent_rss + sum(child.memory_info().rss for child in parent.children(recursive=True))
+            except psutil.Error:
+                continue  # a child ended between listing and measuring
+            peak_parent, peak_tree = max(peak_parent, parent_rss), max(peak_tree, tree_rss)
+            time.sleep(0.05)
+        process.stdout.read()
+        reader.join(10)
+    return process.returncode, "".join(stderr_chunks), peak_parent, peak_tree
+
+
+def processes_started_by_the_run(marker: str) -> list[psutil.Process]:
+    """Live processes whose command line or environment mentions the run's temporary directory."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "environ", "status"]):
+        if process.info["status"] == psutil.STATUS_ZOMBIE or process.pid == os.getpid():
+            continue
+        texts = [*(process.info["cmdline"] or ()), *(process.info["environ"] or {}).values()]
+        if any(marker in text for text in texts):
+            found.append(process)
+    return found
+
+
+def test_hostile_corpus_through_the_real_cli(tmp_path: Path, hostile_corpus) -> None:
+    corpus_dir, cases = hostile_corpus
+    config = write_worker_config(tmp_path, corpus_dir)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1", "EXTRACTKIT_FAULT_PID_DIR": str(tmp_path / "pids")}
+    status, stderr, peak_parent, peak_tree = run_and_sample(
+        [*cli_command(), "run", "--config", str(config), "--no-progress"], env, CLI_BOUND_SECONDS
+    )
+    assert status == 0, stderr[-3000:]
+    print(f"peak RSS: worker {peak_parent / 2**20:.0f} MB, worker and children {peak_tree / 2**20:.0f} MB")
+
+    assert peak_parent < PARENT_CAP_MB * 1024 * 1024, f"worker peaked at {peak_parent / 2**20:.0f} MB"
+    tree_cap = (PARENT_CAP_MB + WORKERS * MEMORY_LIMIT_MB) * 1024 * 1024
+    assert peak_tree < tree_cap, f"worker and children peaked at {peak_tree / 2**20:.0f} MB"
+
+    time.sleep(1)  # SIGKILL delivery is asynchronous
+    leftovers = processes_started_by_the_run(str(tmp_path))
+    assert not leftovers, f"processes outlived the run: {[p.info['cmdline'] for p in leftovers]}"
+    assert_all_gone(recorded_pids(tmp_path, "fault-hang.txt"), within=1)
+    remaining = [path for path in (tmp_path / "work").rglob("*")]
+    assert not remaining, f"temp files left behind: {remaining}"
+
+    output = (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    records = {
+        Path(record["uri"].removeprefix("file://")).name: record for record in map(json.loads, output.splitlines())
+    }
+    expected = {case.name: case.expected for case in cases} | FAULT_FILES
+    assert set(records) == set(expected), "every file needs exactly one record"
+    outcomes = {name: "ok" if record["type"] == "result" else record["reason"] for name, record in records.items()}
+    assert outcomes == expected
+    for case in cases:
+        if case.contains:
+            assert case.contains in records[case.name]["text"], case.name
+        if case.must_not_contain:
+            assert case.must_not_contain not in output, f"{case.name} leaked {case.must_not_contain!r}"
+    for name in FAULT_FILES:
+        assert records[name]["class"] == "permanent"
+        assert name in records[name]["message"], records[name]["message"]
+    assert "15 s limit (PROCESSING_TIMEOUT)" in records["fault-hang.txt"]["message"]

@@ -1,0 +1,1 @@
+"""A generated corpus of hostile files with the outcome each must get."""
