@@ -120,6 +120,10 @@ def format_value(value: Any) -> str:
     """One cell value as text: ISO dates, integral floats without ``.0``, TRUE/FALSE."""
     if value is None:
         return ""
+    if type(value) is str:
+        return value.translate(_LINE_BREAKS)
+    if type(value) is int:
+        return str(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
