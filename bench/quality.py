@@ -74,13 +74,13 @@ def baseline_rows(manifest: dict, directory: Path) -> dict[tuple[str, str], list
 
 def print_table(rows: list[dict], baseline: dict[tuple[str, str], list[float]]) -> None:
     """The CER table: set x language."""
-    header = f"{'set':<18} {'language':<9} {'files':>5} {'median CER':>11} {'max CER':>9} {'pooled':>8}"
+    header = f"{'set':<18} {'language':<9} {'files':>5} {'median CER':>11} {'max CER':>9} {'pooled':>8} {'CJK sp':>6}"
     print(header + (f" {'tesseract median/max':>22}" if baseline else ""))
     print("-" * (len(header) + (23 if baseline else 0)))
     for row in rows:
         line = (
             f"{row['set']:<18} {row['language']:<9} {row['files']:>5} {row['median_cer']:>11.4f} "
-            f"{row['max_cer']:>9.4f} {row['pooled_cer']:>8.4f}"
+            f"{row['max_cer']:>9.4f} {row['pooled_cer']:>8.4f} {row['cjk_spaces']:>6}"
         )
         raw = baseline.get((row["set"], row["language"]))
         if raw:
