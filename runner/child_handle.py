@@ -1,12 +1,15 @@
-"""The parent's handle on one extraction child: start, talk, wait, kill.
+"""The parent's side of the children: the template (zygote) handle and one handle per worker.
 
-The child runs ``python -P -m runner.child_process FD`` in a new session
-(``start_new_session``), so its pid is also its process group id. Killing always
-targets the whole group, and happens before the child is reaped: while the dead
-leader is a zombie its pid, and so the group id, cannot be reused.
+The parent starts the template (:mod:`runner.zygote`) with ``subprocess`` in a
+session of its own and asks it for workers over a ``SOCK_SEQPACKET`` socket,
+handing over one end of a fresh socket pair per worker. A reader thread collects
+the template's answers and exit notices. Killing a worker is always done by the
+template, which is its parent: it kills the worker's whole process group while
+the worker is still unreaped, so a recycled pid can never be hit.
 
-Messages from the child are unpickled with :class:`OutcomeUnpickler`, which
-refuses every global except extractkit's result types and plain values.
+Messages from workers are unpickled with :class:`OutcomeUnpickler`, which
+refuses every global except extractkit's result types and plain values, so a
+worker subverted by a hostile file cannot make the parent run code.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import queue
 import socket
 import subprocess
 import sys
@@ -25,18 +29,23 @@ from typing import Any
 import psutil
 
 from .child_process import ERROR, JOB, READY, STOP, ChildSettings, Job
-from .resource_limits import has_exited, kill_process_group
+from .failures import UNKNOWN_EXIT
+from .resource_limits import kill_process_group
+from .zygote import EXITED, KILL, MAX_PACKET, SPAWN, SPAWN_FAILED, SPAWNED
+from .zygote import STOP as ZYGOTE_STOP
 
-#: How long a child that was asked to stop may take before it is killed.
+#: How long a worker asked to stop may take before it is killed.
 STOP_GRACE_SECONDS = 2.0
+#: How long to wait for the template to report a killed worker's exit.
+EXIT_REPORT_SECONDS = 10.0
 
 
 class ChildGone(Exception):
-    """The child closed its end of the socket: it has died."""
+    """The worker closed its end of the socket: it has died."""
 
 
 class ChildStartError(Exception):
-    """The child could not start (its plugins failed to load, or it died or hung on the way up)."""
+    """A child could not start (plugins failed to load, or it died or hung on the way up)."""
 
 
 class OutcomeUnpickler(pickle.Unpickler):
@@ -70,8 +79,8 @@ def load_child_message(data: bytes) -> Any:
     return OutcomeUnpickler(io.BytesIO(data)).load()
 
 
-def _stdout_for_child() -> int:
-    """Route the child's stray prints to the parent's stderr, never into its stdout."""
+def _stdout_for_children() -> int:
+    """Route the children's stray prints to the parent's stderr, never into its stdout."""
     try:
         os.fstat(2)
     except OSError:
@@ -79,34 +88,140 @@ def _stdout_for_child() -> int:
     return 2
 
 
-def _child_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("OMP_THREAD_LIMIT", "1")
-    return env
+class ZygoteHandle:
+    """The template process: starts workers, kills them and reports their exits."""
 
-
-class ChildHandle:
-    """One child process and the socket to it. Not thread-safe: one user at a time."""
-
-    def __init__(self, settings: ChildSettings) -> None:
-        parent_end, child_end = socket.socketpair()
+    def __init__(self, settings: ChildSettings, startup_timeout: float) -> None:
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.popen = subprocess.Popen(
-                [sys.executable, "-P", "-m", "runner.child_process", str(child_end.fileno())],
+                [sys.executable, "-P", "-m", "runner.zygote", str(child_end.fileno())],
                 pass_fds=(child_end.fileno(),),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
-                stdout=_stdout_for_child(),
-                env=_child_environment(),
+                stdout=_stdout_for_children(),
+                env={**os.environ, "OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "1")},
             )
         except BaseException:
             parent_end.close()
             raise
         finally:
             child_end.close()
-        self.conn = Connection(parent_end.detach())
-        self.pid = self.popen.pid
-        self.pgid = self.pid
+        self.control = parent_end
+        self._request_lock = threading.Lock()
+        self._answers: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._exits: dict[int, int] = {}
+        self._exit_changed = threading.Condition()
+        self.alive = True
+        try:
+            self.control.send(pickle.dumps(settings))
+            self._wait_ready(startup_timeout)
+        except BaseException:
+            self.close()
+            raise
+        threading.Thread(target=self._read, daemon=True, name="extractkit-zygote-reader").start()
+
+    def _wait_ready(self, timeout: float) -> None:
+        self.control.settimeout(timeout)
+        try:
+            data = self.control.recv(MAX_PACKET)
+        except (TimeoutError, OSError) as error:
+            raise ChildStartError(f"the extraction template process did not start within {timeout:g} s") from error
+        finally:
+            self.control.settimeout(None)
+        if not data:
+            raise ChildStartError(f"the extraction template process exited while starting ({self.popen.wait()})")
+        kind, payload = load_child_message(data)
+        if kind == ERROR:
+            raise ChildStartError(str(payload))
+        if kind != READY:
+            raise ChildStartError(f"the extraction template process sent {kind!r} instead of ready")
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self.control.recv(MAX_PACKET)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            kind, payload = load_child_message(data)
+            if kind == EXITED:
+                pid, status = payload
+                with self._exit_changed:
+                    self._exits[int(pid)] = int(status)
+                    self._exit_changed.notify_all()
+            else:
+                self._answers.put((kind, payload))
+        with self._exit_changed:
+            self.alive = False
+            self._exit_changed.notify_all()
+        self._answers.put((SPAWN_FAILED, "the extraction template process is gone"))
+
+    def spawn(self, timeout: float) -> tuple[int, Connection]:
+        """Ask for a new worker; return its pid and the connection to it."""
+        ours, theirs = socket.socketpair()
+        try:
+            with self._request_lock:
+                if not self.alive:
+                    raise ChildStartError("the extraction template process is gone")
+                socket.send_fds(self.control, [pickle.dumps((SPAWN, None))], [theirs.fileno()])
+                try:
+                    kind, payload = self._answers.get(timeout=timeout)
+                except queue.Empty as error:
+                    raise ChildStartError(f"no worker was started within {timeout:g} s") from error
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        if kind != SPAWNED:
+            ours.close()
+            raise ChildStartError(f"the extraction template could not start a worker: {payload}")
+        return int(payload), Connection(ours.detach())
+
+    def exit_status(self, pid: int) -> int | None:
+        """The worker's exit status once the template has reaped it (or is gone)."""
+        with self._exit_changed:
+            if pid in self._exits:
+                return self._exits[pid]
+            return None if self.alive else UNKNOWN_EXIT
+
+    def kill_worker(self, pid: int) -> int:
+        """Have the template kill the worker's group; wait for and return its exit status."""
+        try:
+            with self._request_lock:
+                self.control.send(pickle.dumps((KILL, pid)))
+        except OSError:
+            pass
+        deadline = time.monotonic() + EXIT_REPORT_SECONDS
+        with self._exit_changed:
+            while pid not in self._exits and self.alive and time.monotonic() < deadline:
+                self._exit_changed.wait(deadline - time.monotonic())
+            return self._exits.pop(pid, UNKNOWN_EXIT)
+
+    def close(self) -> None:
+        """Stop the template (it kills every worker's group), then make sure its own group is gone."""
+        try:
+            with self._request_lock:
+                self.control.send(pickle.dumps((ZYGOTE_STOP, None)))
+        except OSError:
+            pass
+        try:
+            self.popen.wait(STOP_GRACE_SECONDS + EXIT_REPORT_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        kill_process_group(self.popen.pid)
+        self.popen.wait()
+        self.control.close()
+
+
+class ChildHandle:
+    """One worker and the socket to it. Not thread-safe for talking: one caller at a time."""
+
+    def __init__(self, zygote: ZygoteHandle, startup_timeout: float) -> None:
+        self.zygote = zygote
+        self.pid, self.conn = zygote.spawn(startup_timeout)
         self.process = psutil.Process(self.pid)
         self.jobs_done = 0
         self.is_ready = False
@@ -114,12 +229,6 @@ class ChildHandle:
         self._returncode: int | None = None
         self._end_lock = threading.Lock()
         self._stop_requested_at: float | None = None
-        try:
-            self.conn.send(settings)
-        except OSError:
-            pass  # it died already; wait_ready reports it
-
-    # -- talking ---------------------------------------------------------------
 
     def receive(self, timeout: float) -> Any:
         """The next message, or ``None`` if none came within ``timeout``; raises :class:`ChildGone`."""
@@ -131,48 +240,38 @@ class ChildHandle:
             raise ChildGone(str(error)) from error
 
     def wait_ready(self, timeout: float) -> None:
-        """Wait for the child's ready message; raise :class:`ChildStartError` otherwise."""
+        """Wait for the worker's ready message; raise :class:`ChildStartError` otherwise."""
         deadline = time.monotonic() + timeout
-        while True:
+        while not self.is_ready:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise ChildStartError(f"the extraction child did not start within {timeout:g} s")
+                raise ChildStartError(f"the extraction worker did not start within {timeout:g} s")
             try:
                 message = self.receive(min(remaining, 0.5))
             except (ChildGone, pickle.UnpicklingError):
-                returncode = self.kill()
-                raise ChildStartError(f"the extraction child exited while starting (exit status {returncode})")
-            if message is None:
-                continue
-            kind, payload = message
-            if kind == ERROR:
-                raise ChildStartError(str(payload))
-            if kind == READY:
-                self.address_space_limit = payload.get("address_space_limit")
+                raise ChildStartError(f"the extraction worker exited while starting (status {self.kill()})")
+            if message is not None and message[0] == READY:
+                self.address_space_limit = message[1].get("address_space_limit")
                 self.is_ready = True
-                return
 
     def send_job(self, job: Job) -> None:
-        """Hand the child a document; raises ``OSError`` if it is gone."""
+        """Hand the worker a document; raises ``OSError`` if it is gone."""
         self.conn.send((JOB, job))
 
-    # -- ending ----------------------------------------------------------------
-
     def has_exited(self) -> bool:
-        """True once the child process has exited (it may not be reaped yet)."""
-        return self._returncode is not None or has_exited(self.pid)
+        """True once the worker has exited (as reported by the template)."""
+        return self._returncode is not None or self.zygote.exit_status(self.pid) is not None
 
     def kill(self) -> int:
-        """Kill the child's whole process group, reap the child and return its exit status."""
+        """Kill the worker's whole process group and return its exit status."""
         with self._end_lock:
             if self._returncode is None:
-                kill_process_group(self.pgid)
-                self._returncode = self.popen.wait()
+                self._returncode = self.zygote.kill_worker(self.pid)
                 self.conn.close()
             return self._returncode
 
     def request_stop(self) -> None:
-        """Ask the child to exit once it has finished its current document."""
+        """Ask the worker to exit once it has finished its current document."""
         if self._stop_requested_at is not None or self._returncode is not None:
             return
         self._stop_requested_at = time.monotonic()
@@ -182,10 +281,10 @@ class ChildHandle:
             pass
 
     def stop(self) -> int:
-        """Ask the child to exit, give it a short grace, then make sure nothing of its group survives."""
+        """Ask the worker to exit, give it a short grace, then make sure nothing of its group survives."""
         self.request_stop()
         if self._stop_requested_at is not None:
             deadline = self._stop_requested_at + STOP_GRACE_SECONDS
-            while self._returncode is None and not has_exited(self.pid) and time.monotonic() < deadline:
-                time.sleep(0.01)
+            while not self.has_exited() and time.monotonic() < deadline:
+                time.sleep(0.005)
         return self.kill()

@@ -1,14 +1,15 @@
-"""The extraction child: rebuilds the plugins, then extracts one document after another.
+"""Code that runs in the extraction children: the worker loop for one document after another.
 
-Started by :class:`runner.isolation.IsolatedExecutor` as
-``python -P -m runner.child_process FD`` in a new session, so it leads its own
-process group and every tool it runs (tesseract, pdftoppm) belongs to that group.
-``FD`` is one end of a socket pair; messages are pickled tuples ``(kind, payload)``.
+Workers are forked from a template process (see :mod:`runner.zygote`) that has
+already imported and warmed up the plugins, so a fresh worker costs a fork rather
+than an interpreter start. Each worker calls ``os.setsid()`` first, so it leads
+its own process group and every tool it runs (tesseract, pdftoppm) belongs to
+that group; then it caps its address space and serves jobs on its socket.
 
-Parent to child: a :class:`ChildSettings` first, then ``(JOB, Job)`` or ``(STOP, None)``.
-Child to parent: ``(READY, info)`` or ``(ERROR, message)`` once, then per job
-``(EXTRACTOR, name)`` each time an extractor starts, ``(BUDGET, pages)`` when
-a per-page budget applies, and finally ``(OUTCOME, (mime_type, result, failure))``.
+Messages are pickled tuples ``(kind, payload)``. Parent to worker: ``(JOB, Job)``
+or ``(STOP, None)``. Worker to parent: ``(READY, info)`` once, then per job
+``(EXTRACTOR, name)`` each time an extractor starts, ``(BUDGET, pages)`` when a
+per-page budget applies, and finally ``(OUTCOME, (mime_type, result, failure))``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import dataclasses
 import datetime
 import os
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -30,7 +30,7 @@ from extractkit.models import Document, ExtractOptions, Failure, Outcome
 from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import detect, process_document
 
-from .resource_limits import disable_core_dumps, grant_cpu_budget, limit_address_space
+from .resource_limits import grant_cpu_budget, limit_address_space
 
 READY = "ready"
 ERROR = "error"
@@ -40,10 +40,10 @@ OUTCOME = "outcome"
 JOB = "job"
 STOP = "stop"
 
-#: Exit status of a child that ran out of memory outside any extractor.
+#: Exit status of a worker that ran out of memory outside any extractor.
 EXIT_MEMORY = 86
-#: Exit status of a child whose plugins could not be loaded.
-EXIT_STARTUP = 3
+#: Exit status of a worker that failed for a reason of its own (a bug, not a document).
+EXIT_ERROR = 70
 
 PDF = "application/pdf"
 PARENT_CHECK_SECONDS = 0.5
@@ -51,7 +51,7 @@ PARENT_CHECK_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class ChildSettings:
-    """What a child needs before its first document."""
+    """What the template and its workers need before the first document."""
 
     plugin_spec: PluginSpec
     options: ExtractOptions
@@ -70,8 +70,8 @@ class Job:
     seconds_per_page: float | None = None
 
 
-def _watch_parent(parent_pid: int) -> None:
-    """Kill this child's whole group once the parent is gone, so no orphan keeps running."""
+def watch_parent(parent_pid: int) -> None:
+    """Kill this process's whole group once its parent is gone, so no orphan keeps running."""
     while True:
         if os.getppid() != parent_pid:
             os.killpg(os.getpgrp(), signal.SIGKILL)
@@ -89,7 +89,7 @@ def _reporting_class(cls: type, report: Callable[[str], None]) -> type:
     return type(cls.__name__, (cls,), {"extract": extract, "__module__": cls.__module__, "__doc__": cls.__doc__})
 
 
-def _report_extractors(plugins: Plugins, conn: Connection) -> None:
+def report_extractors(plugins: Plugins, conn: Connection) -> None:
     """Make every extractor announce itself, so a timeout can name the one that was running."""
 
     def report(name: str) -> None:
@@ -195,36 +195,12 @@ def serve(conn: Connection, plugins: Plugins, settings: ChildSettings) -> int:
             os.chdir("/")
 
 
-def start(conn: Connection) -> tuple[Plugins, ChildSettings] | None:
-    """Receive the settings, load the plugins, apply the memory cap and say ready (``None`` on failure)."""
-    settings: ChildSettings = conn.recv()
-    sys.path[:] = list(settings.sys_path)
-    threading.Thread(target=_watch_parent, args=(settings.parent_pid,), daemon=True, name="parent-watch").start()
-    try:
-        plugins = Plugins(settings.plugin_spec)
-        _report_extractors(plugins, conn)
-    except Exception as error:
-        conn.send((ERROR, f"the extraction child could not load its plugins: {error}"))
-        return None
+def run_worker(fd: int, plugins: Plugins, settings: ChildSettings) -> int:
+    """Body of a freshly forked worker: own session, parent watch, memory cap, then serve jobs."""
+    os.setsid()
+    conn = Connection(fd)
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+    report_extractors(plugins, conn)
     limit = limit_address_space(settings.memory_mb)
     conn.send((READY, {"pid": os.getpid(), "address_space_limit": limit}))
-    return plugins, settings
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run a child on the socket whose descriptor is the first argument."""
-    argv = sys.argv if argv is None else argv
-    fd = int(argv[1])
-    os.set_inheritable(fd, False)
-    conn = Connection(fd)
-    disable_core_dumps()
-    os.chdir("/")
-    started = start(conn)
-    if started is None:
-        return EXIT_STARTUP
-    plugins, settings = started
     return serve(conn, plugins, settings)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

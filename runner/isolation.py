@@ -1,7 +1,8 @@
 """Extraction in child processes with a wall-clock limit, a memory cap and recycling.
 
-:class:`IsolatedExecutor` keeps ``workers`` child processes (see
-:mod:`runner.child_process`). Each call checks out an idle child, sends it the
+:class:`IsolatedExecutor` keeps ``workers`` worker processes (see
+:mod:`runner.child_process`), forked from a warm template process
+(:mod:`runner.zygote`) so that starting or recycling one is cheap. Each call checks out an idle child, sends it the
 document and waits for the outcome under the deadline while sampling the memory
 of the child's process tree. A child that runs past the deadline or the memory
 cap is killed together with its whole process group (so tesseract or pdftoppm
@@ -28,7 +29,6 @@ import dataclasses
 import os
 import queue
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -36,26 +36,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractkit.errors import (
-    DocumentError,
-    ExtractionTimeout,
-    ExtractorCrashed,
-    MemoryLimitExceeded,
-    PluginError,
-    TransientError,
-)
-from extractkit.models import Document, ExtractOptions, Failure, Outcome
+from extractkit.errors import PluginError, TransientError
+from extractkit.models import Document, ExtractOptions, Outcome
 from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import process_document
 
-from .child_handle import ChildGone, ChildHandle, ChildStartError
-from .child_process import BUDGET, EXIT_MEMORY, EXTRACTOR, OUTCOME, ChildSettings, Job
-from .resource_limits import TreeMemory, describe_exit, sample_tree_memory
+from .child_handle import ChildGone, ChildHandle, ChildStartError, ZygoteHandle
+from .child_process import BUDGET, EXTRACTOR, OUTCOME, ChildSettings, Job
+from .failures import Watch, death_error, failed, memory_error, timeout_error
+from .resource_limits import sample_tree_memory
 
 #: How often a busy child's memory is sampled and its exit checked.
 POLL_SECONDS = 0.1
-#: A child that died by a signal while this close to its address-space limit is counted as out of memory.
-ADDRESS_SPACE_NEAR_LIMIT = 0.9
 
 
 @dataclass(frozen=True)
@@ -116,17 +108,6 @@ class InProcessExecutor:
         self.close()
 
 
-@dataclass
-class _Watch:
-    """What the parent knows about the document a child is working on."""
-
-    document: Document
-    deadline: float
-    extractor: str = ""
-    pages: int = 0
-    last_sample: TreeMemory | None = None
-
-
 class _Slot:
     """A place in the pool; holds a child, or ``None`` until one is started."""
 
@@ -164,8 +145,10 @@ class IsolatedExecutor:
         self._closed = threading.Event()
         self._live: set[ChildHandle] = set()
         self._live_lock = threading.Lock()
+        self._zygote_lock = threading.Lock()
+        self._zygote: ZygoteHandle | None = None
         self._idle: queue.Queue[_Slot | None] = queue.Queue()
-        slots = [_Slot(self._spawn()) for _ in range(self.workers)]
+        slots = [_Slot(None) for _ in range(self.workers)]
         try:
             for slot in slots:
                 self._ensure_ready(slot)
@@ -177,8 +160,24 @@ class IsolatedExecutor:
 
     # -- pool ----------------------------------------------------------------
 
+    def _template(self) -> ZygoteHandle:
+        """The template process, started (again) when there is none or it died."""
+        with self._zygote_lock:
+            if self._zygote is not None and not self._zygote.alive:
+                self._zygote.close()
+                self._zygote = None
+            if self._zygote is None:
+                try:
+                    self._zygote = ZygoteHandle(self.settings, self.limits.startup_timeout)
+                except ChildStartError as error:
+                    raise PluginError(str(error)) from error
+            return self._zygote
+
     def _spawn(self) -> ChildHandle:
-        child = ChildHandle(self.settings)
+        try:
+            child = ChildHandle(self._template(), self.limits.startup_timeout)
+        except ChildStartError as error:
+            raise PluginError(str(error)) from error
         with self._live_lock:
             self._live.add(child)
         if self._closed.is_set():
@@ -228,8 +227,8 @@ class IsolatedExecutor:
             if not self._closed.is_set():
                 try:
                     slot.child = self._spawn()
-                except OSError:
-                    slot.child = None
+                except (PluginError, OSError):
+                    slot.child = None  # the next checkout tries again and reports the error
         self._idle.put(slot)
 
     # -- one document ----------------------------------------------------------
@@ -272,12 +271,12 @@ class IsolatedExecutor:
         return child
 
     def _await_outcome(self, child: ChildHandle, document: Document) -> Outcome:
-        watch = _Watch(document, time.monotonic() + self.limits.timeout_seconds)
+        watch = Watch(document, time.monotonic() + self.limits.timeout_seconds)
         while True:
             remaining = watch.deadline - time.monotonic()
             if remaining <= 0:
                 child.kill()
-                return self._failed(watch, ExtractionTimeout(self._timeout_message(watch)))
+                return failed(watch, timeout_error(watch, self.limits.timeout_seconds, self.limits.seconds_per_page))
             try:
                 message = child.receive(min(POLL_SECONDS, remaining))
             except ChildGone:
@@ -298,7 +297,7 @@ class IsolatedExecutor:
             elif kind == OUTCOME:
                 return self._outcome_from(document, payload)
 
-    def _check_memory(self, child: ChildHandle, watch: _Watch) -> Outcome | None:
+    def _check_memory(self, child: ChildHandle, watch: Watch) -> Outcome | None:
         sample = sample_tree_memory(child.process)
         if sample is None:
             return None
@@ -306,30 +305,21 @@ class IsolatedExecutor:
         if sample.resident <= self.limits.memory_mb * 1024 * 1024:
             return None
         child.kill()
-        message = (
-            f"{watch.document.name}: extraction used more than {self.limits.memory_mb} MB of memory "
-            f"(memory_limit_mb); raise the limit or split the file"
-        )
-        return self._failed(watch, MemoryLimitExceeded(message))
+        return failed(watch, memory_error(watch, self.limits.memory_mb))
 
-    def _after_death(self, child: ChildHandle, watch: _Watch) -> Outcome:
+    def _after_death(self, child: ChildHandle, watch: Watch) -> Outcome:
         """Classify a child that died on its own, after killing what is left of its group."""
         returncode = child.kill()
         if self._closed.is_set():
-            return self._failed(watch, TransientError(f"{watch.document.name}: extraction stopped by shutdown"))
-        return self._failed(watch, classify_death(returncode, watch, self.limits, child.address_space_limit))
-
-    def _timeout_message(self, watch: _Watch) -> str:
-        limit = f"the {self.limits.timeout_seconds:g} s limit (PROCESSING_TIMEOUT)"
-        if watch.pages and self.limits.seconds_per_page:
-            extra = watch.pages * self.limits.seconds_per_page
-            limit = f"{limit} plus {extra:g} s for {watch.pages} pages"
-        return f"{watch.document.name}: extraction exceeded {limit}; raise it or split the file"
-
-    @staticmethod
-    def _failed(watch: _Watch, error: DocumentError) -> Outcome:
-        failure = Failure.from_error(error, uri=watch.document.uri, stage="extract", plugin=watch.extractor)
-        return Outcome(watch.document, watch.document.uri, failure=failure)
+            return failed(watch, TransientError(f"{watch.document.name}: extraction stopped by shutdown"))
+        error = death_error(
+            returncode,
+            watch,
+            cpu_seconds=self.limits.cpu_budget,
+            memory_mb=self.limits.memory_mb,
+            address_space_limit=child.address_space_limit,
+        )
+        return failed(watch, error)
 
     @staticmethod
     def _outcome_from(document: Document, payload: tuple) -> Outcome:
@@ -352,6 +342,9 @@ class IsolatedExecutor:
             child.request_stop()
         for child in children:
             child.stop()
+        with self._zygote_lock:
+            if self._zygote is not None:
+                self._zygote.close()
         self._idle.put(None)
 
     def __enter__(self) -> IsolatedExecutor:
@@ -363,33 +356,3 @@ class IsolatedExecutor:
 
 def _is_memory(outcome: Outcome) -> bool:
     return outcome.failure is not None and outcome.failure.reason == "memory"
-
-
-def classify_death(
-    returncode: int, watch: _Watch, limits: IsolationLimits, address_space_limit: int | None
-) -> DocumentError:
-    """The failure for a child that died by itself with ``returncode``."""
-    name = watch.document.name
-    if returncode == -signal.SIGXCPU:
-        return ExtractionTimeout(
-            f"{name}: extraction used more than its {limits.cpu_budget:g} s of CPU time "
-            f"(PROCESSING_TIMEOUT); raise it or split the file"
-        )
-    near_limit = (
-        address_space_limit is not None
-        and watch.last_sample is not None
-        and watch.last_sample.leader_virtual >= ADDRESS_SPACE_NEAR_LIMIT * address_space_limit
-    )
-    if returncode == EXIT_MEMORY or near_limit:
-        return MemoryLimitExceeded(
-            f"{name}: extraction ran out of memory under the {limits.memory_mb} MB limit "
-            f"(memory_limit_mb); raise the limit or split the file"
-        )
-    if returncode == -signal.SIGKILL:
-        return MemoryLimitExceeded(
-            f"{name}: the extraction process was killed (SIGKILL), most likely by the kernel's "
-            f"out-of-memory killer; lower max_workers or memory_limit_mb"
-        )
-    return ExtractorCrashed(
-        f"{name}: the extraction process died ({describe_exit(returncode)}); the file probably triggers a parser bug"
-    )
