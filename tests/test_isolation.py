@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import TEST_PLUGINS
-from hostile.generate import HostileCase, generate
+from hostile.generate import HostileCase, generate, many_pages_pdf
 
 from extractkit.errors import PluginError
 from extractkit.models import ExtractOptions, Outcome
@@ -123,6 +123,29 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
         after = probe(executor, tmp_path / "in")
         assert after["pid"] != before["pid"]
     assert_no_job_dirs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("seconds_per_page", "expected"),
+    [(None, "timeout"), (2.0, "ok"), (0.5, "timeout")],
+)
+def test_seconds_per_page_extends_the_budget_of_a_pdf(
+    tmp_path: Path, seconds_per_page: float | None, expected: str
+) -> None:
+    slow_pdf = tmp_path / "in" / "fault-slow.pdf"
+    slow_pdf.parent.mkdir(parents=True)
+    slow_pdf.write_bytes(many_pages_pdf(3))
+    limits = IsolationLimits(timeout_seconds=1, seconds_per_page=seconds_per_page)
+    with make_executor(tmp_path, limits) as executor:
+        outcome = extract_bounded(executor, slow_pdf, 10 + SLACK_SECONDS)  # the extractor sleeps 3 s
+    if expected == "ok":
+        assert outcome.ok, outcome.failure
+        assert outcome.result.text == "slept 3 s"
+        return
+    assert outcome.failure is not None and outcome.failure.reason == "timeout"
+    assert outcome.failure.plugin == "fault_slow"
+    if seconds_per_page:
+        assert "the 1 s limit (PROCESSING_TIMEOUT) plus 1.5 s for 3 pages" in outcome.failure.message
 
 
 def test_cpu_limit_stops_a_spinning_extractor_as_timeout(tmp_path: Path) -> None:

@@ -1,17 +1,21 @@
-"""Fault-injection extractors that never finish: one sleeps, one burns CPU.
+"""Fault-injection extractors that never finish (one sleeps, one burns CPU) or finish late.
 
-They claim ``text/plain`` with priority 0 but accept only files whose name starts
-with ``fault-hang`` or ``fault-spin``, so every other text file goes to the real
-text extractor. ``fault-hang`` also starts a ``sleep 1000`` grandchild and writes
-its pid to ``<pid dir>/<file name>.pid``, so a test can prove the whole process
-group was killed. The pid directory comes from ``ExtractOptions.extra["fault_pid_dir"]``
-or the ``EXTRACTKIT_FAULT_PID_DIR`` environment variable.
+They claim ``text/plain`` (and PDF, for the slow one) with priority 0 but accept
+only files whose name starts with ``fault-hang``, ``fault-spin`` or ``fault-slow``,
+so every other file goes to the real extractors. ``fault-hang`` also leaves a temp
+file, starts a ``sleep 1000`` grandchild and writes its pid to
+``<pid dir>/<file name>.pid``, so a test can prove the whole process group was
+killed and nothing was left behind. ``fault-slow`` sleeps
+``ExtractOptions.extra["fault_sleep_seconds"]`` (default 3) and then succeeds.
+The pid directory comes from ``ExtractOptions.extra["fault_pid_dir"]`` or the
+``EXTRACTKIT_FAULT_PID_DIR`` environment variable.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,6 +56,8 @@ class HangingExtractor(Extractor):
 
     def extract(self, document: Document) -> ExtractionResult:
         """Never returns."""
+        handle, _ = tempfile.mkstemp(suffix=".hang")
+        os.close(handle)
         grandchild = subprocess.Popen(["sleep", "1000"])
         record_pids(self.options, document, [os.getpid(), grandchild.pid])
         while True:
@@ -76,8 +82,27 @@ class SpinningExtractor(Extractor):
             counter += 1
 
 
+class SlowExtractor(Extractor):
+    """Takes a fixed time, then returns a result: for testing time budgets."""
+
+    name = "fault_slow"
+    mime_types = ("text/plain", "application/pdf")
+    priority = 0
+
+    def accepts(self, document: Document) -> bool:
+        """Only files named ``fault-slow*``."""
+        return document.name.startswith("fault-slow")
+
+    def extract(self, document: Document) -> ExtractionResult:
+        """Sleep, then succeed."""
+        seconds = float(self.options.extra.get("fault_sleep_seconds", 3))
+        time.sleep(seconds)
+        return ExtractionResult(text=f"slept {seconds:g} s", extractor=self.name)
+
+
 @hookimpl
 def register_extractors(register):
     """Register the hanging and spinning extractors."""
     register(HangingExtractor)
     register(SpinningExtractor)
+    register(SlowExtractor)
