@@ -200,7 +200,7 @@ def _dpi_of(frame: Image.Image) -> int:
             dpi = None
     if dpi and max(frame.size) / dpi > MAX_PLAUSIBLE_INCHES:
         dpi = None
-    return estimate_dpi(frame.width, frame.height, dpi)
+    return estimate_dpi(dpi)
 
 
 @hookimpl

@@ -39,8 +39,10 @@ TEXT_ENGINE = "pdfium"
 #: Rendering never makes a bitmap bigger than this (nor ``max_image_pixels``), nor a side longer.
 MAX_RASTER_PIXELS = 40_000_000
 MAX_RASTER_SIDE = 30_000
-#: How many lines are looked at to decide whether a page's text runs vertically.
+#: How many lines are looked at to decide whether a page's text runs vertically, and how far
+#: (degrees) a glyph may be turned and still count as upright.
 ORIENTATION_SAMPLE_LINES = 60
+UPRIGHT_TOLERANCE = 10.0
 
 _PDFIUM_ERROR_NAMES = {1: "unknown error", 2: "file error", 3: "format error", 6: "page error"}
 _PDF_DATE = re.compile(
@@ -206,7 +208,7 @@ def read_page(pdf: Any, index: int, name: str, options: ExtractOptions) -> PageR
     try:
         textpage = page.get_textpage()
         try:
-            text = page_text(textpage, page.get_rotation())
+            text = page_text(textpage)
             width, height = page.get_size()
             quality = assess_text(
                 text,
@@ -246,19 +248,15 @@ def render_page(page: Any, dpi: int) -> Image.Image:
     return image
 
 
-def page_text(textpage: Any, rotation: int = 0) -> str:
-    """A page's text layer with plain line breaks; vertical columns are put in reading order.
-
-    ``rotation`` is the page's ``/Rotate`` (clockwise degrees): directions are judged as the
-    page is displayed.
-    """
+def page_text(textpage: Any) -> str:
+    """A page's text layer with plain line breaks; tategaki columns are put in reading order."""
     raw_text = textpage.get_text_range()
     if not raw_text:
         return ""
     lines = _lines_with_offsets(raw_text)
-    if _runs_vertically(textpage, lines, rotation):
-        raw_text = "\n".join(_vertical_reading_order(textpage, lines, rotation))
-    text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
+    if _runs_vertically(textpage, lines):
+        raw_text = "\n".join(_vertical_reading_order(textpage, lines))
+    text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     return text.replace("\x02", "-")  # pdfium marks a hyphen that breaks a word at a line end with U+0002
 
 
@@ -268,68 +266,53 @@ def _lines_with_offsets(text: str) -> list[tuple[str, int]]:
     offset = 0
     for line in text.splitlines(keepends=True):
         lines.append((line.rstrip("\r\n"), offset))
-        offset += sum(2 if ord(char) > 0xFFFF else 1 for char in line)
+        offset += _utf16_length(line)
     return lines
+
+
+def _utf16_length(text: str) -> int:
+    return sum(2 if ord(char) > 0xFFFF else 1 for char in text)
 
 
 Box = tuple[float, float, float, float]
 
 
-def _char_box(textpage: Any, text_index: int, rotation: int) -> Box | None:
+def _measure(textpage: Any, line: str, offset: int) -> tuple[Box, bool] | None:
+    """The box spanned by a line's first and last visible characters, and whether its glyphs stand upright."""
     import pypdfium2.raw as pdfium_c
 
-    char_index = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, text_index)
-    if char_index < 0:
-        return None
-    return displayed_box(textpage.get_charbox(char_index), rotation)
-
-
-def displayed_box(box: Box, rotation: int) -> Box:
-    """A (left, bottom, right, top) box in the coordinates of the page as displayed after ``/Rotate``."""
-    left, bottom, right, top = box
-    corners = [(left, bottom), (right, top)]
-    if rotation == 90:
-        corners = [(y, -x) for x, y in corners]
-    elif rotation == 180:
-        corners = [(-x, -y) for x, y in corners]
-    elif rotation == 270:
-        corners = [(-y, x) for x, y in corners]
-    xs, ys = [x for x, _ in corners], [y for _, y in corners]
-    return (min(xs), min(ys), max(xs), max(ys))
-
-
-def _line_box(textpage: Any, line: str, offset: int, rotation: int) -> Box | None:
-    """The box spanned by a line's first and last visible characters."""
     visible = [position for position, char in enumerate(line) if not char.isspace()]
     if not visible:
         return None
-    boxes = []
+    boxes, upright = [], True
     for position in (visible[0], visible[-1]):
-        units = sum(2 if ord(char) > 0xFFFF else 1 for char in line[:position])
-        box = _char_box(textpage, offset + units, rotation)
-        if box is not None:
-            boxes.append(box)
+        index = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, offset + _utf16_length(line[:position]))
+        if index < 0:
+            continue
+        boxes.append(textpage.get_charbox(index))
+        turned = math.degrees(pdfium_c.FPDFText_GetCharAngle(textpage, index)) % 360
+        upright = upright and min(turned, 360 - turned) <= UPRIGHT_TOLERANCE
     if not boxes:
         return None
-    return (
-        min(box[0] for box in boxes),
-        min(box[1] for box in boxes),
-        max(box[2] for box in boxes),
-        max(box[3] for box in boxes),
-    )
+    box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return box, upright
 
 
-def _runs_vertically(textpage: Any, lines: list[tuple[str, int]], rotation: int) -> bool:
-    """True when most sampled lines run top to bottom rather than left to right."""
+def _runs_vertically(textpage: Any, lines: list[tuple[str, int]]) -> bool:
+    """True when most sampled lines are tategaki: upright glyphs running top to bottom.
+
+    Rotated text (a landscape page turned with ``/Rotate``, glyphs drawn at an angle) also runs
+    up or down the page, but its glyphs are turned, so it is not reordered.
+    """
     vertical = horizontal = 0
     for line, offset in lines:
         if sum(1 for char in line if not char.isspace()) < 3:
             continue
-        box = _line_box(textpage, line, offset, rotation)
-        if box is None:
+        measured = _measure(textpage, line, offset)
+        if measured is None:
             continue
-        width, height = box[2] - box[0], box[3] - box[1]
-        if height > 2 * width:
+        (left, bottom, right, top), upright = measured
+        if upright and top - bottom > 2 * (right - left):
             vertical += 1
         else:
             horizontal += 1
@@ -338,13 +321,13 @@ def _runs_vertically(textpage: Any, lines: list[tuple[str, int]], rotation: int)
     return vertical >= 2 and vertical > 0.6 * (vertical + horizontal)
 
 
-def _vertical_reading_order(textpage: Any, lines: list[tuple[str, int]], rotation: int) -> list[str]:
+def _vertical_reading_order(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
     """Columns grouped into tiers top to bottom; within a tier, columns right to left."""
     boxed = []
     for line, offset in lines:
-        box = _line_box(textpage, line, offset, rotation)
-        if box is not None:
-            boxed.append((line, box))
+        measured = _measure(textpage, line, offset)
+        if measured is not None:
+            boxed.append((line, measured[0]))
     boxed.sort(key=lambda item: -item[1][3])
     tiers: list[list[tuple[str, Box]]] = []
     tier_bottom = math.inf

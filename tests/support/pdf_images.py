@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -115,8 +116,17 @@ def degrade(image: Image.Image, *, blur: float = 1.1, noise_seed: int = 7, angle
     return blurred
 
 
-def pdf_with_pages(path: Path, pages: Sequence[Sequence[str] | Image.Image], *, dpi: int = 300) -> Path:
-    """Write a PDF: a list of strings becomes a page with a text layer, an image a scanned page."""
+@dataclass(frozen=True)
+class ScanPage:
+    """A scanned page whose text layer also holds ``lines`` (a stamp, or a layer that does not match)."""
+
+    image: Image.Image
+    lines: Sequence[str] = ()
+    invisible: bool = False
+
+
+def pdf_with_pages(path: Path, pages: Sequence[Sequence[str] | Image.Image | ScanPage], *, dpi: int = 300) -> Path:
+    """Write a PDF: strings make a page with a text layer, an image a scanned page without one."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
@@ -125,15 +135,21 @@ def pdf_with_pages(path: Path, pages: Sequence[Sequence[str] | Image.Image], *, 
     font_buffer = (ctypes.c_uint8 * len(font_bytes)).from_buffer_copy(font_bytes)
     font = None
     for content in pages:
+        scan = content if isinstance(content, ScanPage) else None
         if isinstance(content, Image.Image):
-            width, height = content.width * 72 / dpi, content.height * 72 / dpi
+            scan = ScanPage(content)
+        if scan is not None:
+            width, height = scan.image.width * 72 / dpi, scan.image.height * 72 / dpi
             page = pdf.new_page(width, height)
-            _place_image(pdf, page, content, width, height)
+            _place_image(pdf, page, scan.image, width, height)
         else:
             page = pdf.new_page(*A4_POINTS)
+        lines = scan.lines if scan is not None else content
+        if lines:
             if font is None:
                 font = raw.FPDFText_LoadFont(pdf, font_buffer, len(font_bytes), raw.FPDF_FONT_TRUETYPE, True)
-            _place_lines(pdf, page, font, content)
+            invisible = scan is not None and scan.invisible
+            _place_lines(pdf, page, font, lines, top=page.get_height() - 36, invisible=invisible)
         page.gen_content()
         page.close()
     pdf.save(str(path))
@@ -141,14 +157,19 @@ def pdf_with_pages(path: Path, pages: Sequence[Sequence[str] | Image.Image], *, 
     return path
 
 
-def _place_lines(pdf: object, page: object, font: object, lines: Sequence[str], size: float = 11.0) -> None:
+def _place_lines(
+    pdf: object, page: object, font: object, lines: Sequence[str], top: float, invisible: bool = False
+) -> None:
     import pypdfium2.raw as raw
 
-    y = A4_POINTS[1] - 72
+    size = 11.0
+    y = top
     for line in lines:
         text_object = raw.FPDFPageObj_CreateTextObj(pdf, font, size)
         encoded = ctypes.create_string_buffer((line + "\0").encode("utf-16-le"))
         raw.FPDFText_SetText(text_object, ctypes.cast(encoded, ctypes.POINTER(raw.FPDF_WCHAR)))
+        if invisible:
+            raw.FPDFTextObj_SetTextRenderMode(text_object, raw.FPDF_TEXTRENDERMODE_INVISIBLE)
         raw.FPDFPageObj_Transform(text_object, 1, 0, 0, 1, 60, y)
         raw.FPDFPage_InsertObject(page, text_object)
         y -= size * 1.6
@@ -164,13 +185,13 @@ def _place_image(pdf: object, page: object, image: Image.Image, width: float, he
     page.insert_obj(image_object)
 
 
-def blank_pdf(path: Path, page_count: int) -> Path:
-    """Write a PDF of ``page_count`` empty A4 pages."""
+def blank_pdf(path: Path, page_count: int, size: tuple[float, float] = A4_POINTS) -> Path:
+    """Write a PDF of ``page_count`` empty pages of ``size`` points."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument.new()
     for _ in range(page_count):
-        pdf.new_page(*A4_POINTS).close()
+        pdf.new_page(*size).close()
     pdf.save(str(path))
     pdf.close()
     return path
