@@ -44,6 +44,10 @@ class ChildGone(Exception):
     """The worker closed its end of the socket: it has died."""
 
 
+class ChildMisbehaved(Exception):
+    """The worker sent a message the parent refuses (a forbidden type, or not a known shape)."""
+
+
 class ChildStartError(Exception):
     """A child could not start (plugins failed to load, or it died or hung on the way up)."""
 
@@ -230,14 +234,25 @@ class ChildHandle:
         self._end_lock = threading.Lock()
         self._stop_requested_at: float | None = None
 
-    def receive(self, timeout: float) -> Any:
-        """The next message, or ``None`` if none came within ``timeout``; raises :class:`ChildGone`."""
+    def receive(self, timeout: float) -> tuple[str, Any] | None:
+        """The next ``(kind, payload)`` message, or ``None`` if none came within ``timeout``.
+
+        Raises :class:`ChildGone` when the worker has died and :class:`ChildMisbehaved`
+        when what it sent is refused.
+        """
         try:
             if not self.conn.poll(timeout):
                 return None
-            return load_child_message(self.conn.recv_bytes())
+            data = self.conn.recv_bytes()
         except (EOFError, OSError) as error:
             raise ChildGone(str(error)) from error
+        try:
+            message = load_child_message(data)
+        except Exception as error:
+            raise ChildMisbehaved(f"{type(error).__name__}: {error}") from error
+        if not (isinstance(message, tuple) and len(message) == 2 and isinstance(message[0], str)):
+            raise ChildMisbehaved("a message that is not a (kind, payload) pair")
+        return message
 
     def wait_ready(self, timeout: float) -> None:
         """Wait for the worker's ready message; raise :class:`ChildStartError` otherwise."""
@@ -248,9 +263,9 @@ class ChildHandle:
                 raise ChildStartError(f"the extraction worker did not start within {timeout:g} s")
             try:
                 message = self.receive(min(remaining, 0.5))
-            except (ChildGone, pickle.UnpicklingError):
+            except (ChildGone, ChildMisbehaved):
                 raise ChildStartError(f"the extraction worker exited while starting (status {self.kill()})")
-            if message is not None and message[0] == READY:
+            if message is not None and message[0] == READY and isinstance(message[1], dict):
                 self.address_space_limit = message[1].get("address_space_limit")
                 self.is_ready = True
 

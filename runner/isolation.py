@@ -36,12 +36,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractkit.errors import PluginError, TransientError
-from extractkit.models import Document, ExtractOptions, Outcome
+from extractkit.errors import ExtractorCrashed, PluginError, TransientError
+from extractkit.models import Document, ExtractionResult, ExtractOptions, Failure, Outcome
 from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import process_document
 
-from .child_handle import ChildGone, ChildHandle, ChildStartError, ZygoteHandle
+from .child_handle import ChildGone, ChildHandle, ChildMisbehaved, ChildStartError, ZygoteHandle
 from .child_process import BUDGET, EXTRACTOR, OUTCOME, ChildSettings, Job
 from .failures import Watch, death_error, failed, memory_error, timeout_error
 from .resource_limits import sample_tree_memory
@@ -196,15 +196,18 @@ class IsolatedExecutor:
         if slot.child is not None and slot.child.is_ready and slot.child.has_exited():
             self._discard(slot.child)
             slot.child = None
-        if slot.child is None:
-            slot.child = self._spawn()
-        if not slot.child.is_ready:
+        for attempt in (1, 2):  # a worker that fails to start gets one more try
+            if slot.child is None:
+                slot.child = self._spawn()
+            if slot.child.is_ready:
+                break
             try:
                 slot.child.wait_ready(self.limits.startup_timeout)
             except ChildStartError as error:
                 self._discard(slot.child)
                 slot.child = None
-                raise PluginError(str(error)) from error
+                if attempt == 2:
+                    raise PluginError(str(error)) from error
         return slot.child
 
     def _checkout(self) -> _Slot:
@@ -279,8 +282,14 @@ class IsolatedExecutor:
                 return failed(watch, timeout_error(watch, self.limits.timeout_seconds, self.limits.seconds_per_page))
             try:
                 message = child.receive(min(POLL_SECONDS, remaining))
+                if message is not None and message[0] == OUTCOME:
+                    return self._outcome_from(document, message[1])
             except ChildGone:
                 return self._after_death(child, watch)
+            except ChildMisbehaved as error:
+                child.kill()
+                refused = f"{document.name}: the extraction process sent a result the parent refuses ({error})"
+                return failed(watch, ExtractorCrashed(refused))
             if message is None:
                 if child.has_exited():
                     return self._after_death(child, watch)
@@ -291,11 +300,9 @@ class IsolatedExecutor:
             kind, payload = message
             if kind == EXTRACTOR:
                 watch.extractor = str(payload)
-            elif kind == BUDGET and self.limits.seconds_per_page:
-                watch.pages = int(payload)
+            elif kind == BUDGET and self.limits.seconds_per_page and isinstance(payload, int):
+                watch.pages = payload
                 watch.deadline += watch.pages * self.limits.seconds_per_page
-            elif kind == OUTCOME:
-                return self._outcome_from(document, payload)
 
     def _check_memory(self, child: ChildHandle, watch: Watch) -> Outcome | None:
         sample = sample_tree_memory(child.process)
@@ -322,8 +329,19 @@ class IsolatedExecutor:
         return failed(watch, error)
 
     @staticmethod
-    def _outcome_from(document: Document, payload: tuple) -> Outcome:
+    def _outcome_from(document: Document, payload: object) -> Outcome:
+        """Rebuild the outcome from the worker's ``(mime_type, result, failure)``, checking its shape."""
+        if not (isinstance(payload, tuple) and len(payload) == 3):
+            raise ChildMisbehaved("an outcome that is not (mime_type, result, failure)")
         mime_type, result, failure = payload
+        well_formed = (
+            (mime_type is None or isinstance(mime_type, str))
+            and (result is None or isinstance(result, ExtractionResult))
+            and (failure is None or isinstance(failure, Failure))
+            and (result is None) != (failure is None)
+        )
+        if not well_formed:
+            raise ChildMisbehaved("an outcome with unexpected types")
         if mime_type and mime_type != document.mime_type:
             document = dataclasses.replace(document, mime_type=mime_type)
         return Outcome(document, document.uri, result=result, failure=failure)

@@ -293,6 +293,18 @@ def test_the_parent_refuses_to_unpickle_anything_but_results() -> None:
         load_child_message(pickle.dumps(("outcome", (None, Exploit(), None))))
 
 
+def test_a_subverted_worker_cannot_make_the_parent_run_code(tmp_path: Path) -> None:
+    marker = tmp_path / "exploited"
+    with make_executor(tmp_path, IsolationLimits(timeout_seconds=30)) as executor:
+        document = write(tmp_path / "in", "fault-exploit.txt", f"{marker}\n")
+        outcome = extract_bounded(executor, document, 30 + SLACK_SECONDS)
+        assert outcome.failure is not None
+        assert outcome.failure.reason == "crashed"
+        assert "refuses" in outcome.failure.message
+        assert not marker.exists(), "the parent unpickled code sent by the worker"
+        assert extract_bounded(executor, write(tmp_path / "in", "good.txt"), SLACK_SECONDS).ok
+
+
 def test_in_process_executor_gives_the_same_result(tmp_path: Path, plugins) -> None:
     path = write(tmp_path / "in", "plain.txt", "Hello isolation\n")
     in_process = InProcessExecutor(plugins, ExtractOptions())(local_document(path))
