@@ -55,6 +55,22 @@ WARM_PDF = (
 )
 
 
+def _ignore_signal(signum: int, frame: object) -> None:
+    """A no-op handler: unlike ``SIG_IGN`` it is reset to the default in programs the workers exec."""
+
+
+def take_orders_only_from_the_parent() -> None:
+    """Ignore SIGTERM and SIGINT here and in the forked workers.
+
+    The parent stops or kills its children itself; a SIGTERM sent to every process
+    at once (systemd's default ``KillMode=control-group``, say) must not kill a
+    worker mid-document and turn a shutdown into "crashed" failures. Tools the
+    workers run (tesseract) keep the default handling.
+    """
+    signal.signal(signal.SIGTERM, _ignore_signal)
+    signal.signal(signal.SIGINT, _ignore_signal)
+
+
 def send(control: socket.socket, kind: str, payload: object = None) -> None:
     """Send one control message."""
     control.send(pickle.dumps((kind, payload)))
@@ -193,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     control = socket.socket(fileno=int(argv[1]))
     control.set_inheritable(False)
     disable_core_dumps()
+    take_orders_only_from_the_parent()
     os.chdir("/")
     settings: ChildSettings = pickle.loads(control.recv(MAX_PACKET))  # noqa: S301 (the parent is trusted)
     sys.path[:] = list(settings.sys_path)
