@@ -271,7 +271,7 @@ def _lines_with_offsets(text: str) -> list[tuple[str, int]]:
 
 
 def _utf16_length(text: str) -> int:
-    return sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 Box = tuple[float, float, float, float]
@@ -281,11 +281,11 @@ def _measure(textpage: Any, line: str, offset: int) -> tuple[Box, bool] | None:
     """The box spanned by a line's first and last visible characters, and whether its glyphs stand upright."""
     import pypdfium2.raw as pdfium_c
 
-    visible = [position for position, char in enumerate(line) if not char.isspace()]
-    if not visible:
+    first, last = len(line) - len(line.lstrip()), len(line.rstrip()) - 1
+    if last < first:
         return None
     boxes, upright = [], True
-    for position in (visible[0], visible[-1]):
+    for position in (first, last):
         index = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, offset + _utf16_length(line[:position]))
         if index < 0:
             continue
@@ -306,7 +306,7 @@ def _runs_vertically(textpage: Any, lines: list[tuple[str, int]]) -> bool:
     """
     vertical = horizontal = 0
     for line, offset in lines:
-        if sum(1 for char in line if not char.isspace()) < 3:
+        if len(line.strip()) < 3:
             continue
         measured = _measure(textpage, line, offset)
         if measured is None:

@@ -15,7 +15,7 @@ The pdfium helpers take the lock-holding caller's page and text page objects; th
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,10 @@ MAX_UNMAPPED_SHARE = 0.25
 #: How many characters are asked pdfium about mapping errors on one page.
 MAPPING_SAMPLE = 256
 
+#: U+FFFD and the non-characters, private-use code points, and control characters other than
+#: tab and line breaks: what a glyph without a Unicode mapping comes out as.
+_UNMAPPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd-\uffff\U000f0000-\U0010ffff]")
+_WHITESPACE = re.compile(r"\s+")
 #: How deep into form XObjects, and through how many objects, images are looked for.
 FORM_DEPTH = 4
 MAX_OBJECTS_SCANNED = 20_000
@@ -56,19 +60,12 @@ class TextQuality:
 
 def is_unmapped(char: str) -> bool:
     """True for a character that stands for a glyph without a Unicode mapping."""
-    code = ord(char)
-    if char in "\t\n\r":
-        return False
-    if code in (0xFFFD, 0xFFFE, 0xFFFF):
-        return True
-    if 0xE000 <= code <= 0xF8FF or code >= 0xF0000:
-        return True
-    return unicodedata.category(char) == "Cc"
+    return bool(_UNMAPPED.fullmatch(char))
 
 
 def visible_characters(text: str) -> int:
     """Characters that are not whitespace."""
-    return sum(1 for char in text if not char.isspace())
+    return len(text) - sum(len(run) for run in _WHITESPACE.findall(text))
 
 
 def sparse_limit(page_area: float) -> int:
@@ -89,17 +86,16 @@ def assess_text(
     ``image_coverage`` is a callable returning the share of the page covered by images,
     called only when the text is sparse.
     """
-    visible = [char for char in text if not char.isspace()]
+    visible = visible_characters(text)
     if not visible:
         return TextQuality(NO_TEXT, 0)
-    unmapped = sum(1 for char in visible if is_unmapped(char)) / len(visible)
-    share = max(unmapped, flagged_share)
+    share = max(len(_UNMAPPED.findall(text)) / visible, flagged_share)
     if share >= MAX_UNMAPPED_SHARE:
-        return TextQuality(UNMAPPED, len(visible), share)
-    too_few = len(visible) < sparse_limit(page_area)
+        return TextQuality(UNMAPPED, visible, share)
+    too_few = visible < sparse_limit(page_area)
     if too_few and image_coverage is not None and image_coverage() >= SCAN_IMAGE_COVERAGE:
-        return TextQuality(SPARSE, len(visible), share)
-    return TextQuality(USABLE, len(visible), share)
+        return TextQuality(SPARSE, visible, share)
+    return TextQuality(USABLE, visible, share)
 
 
 def pdfium_flagged_share(textpage: Any) -> float:
