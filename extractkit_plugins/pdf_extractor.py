@@ -206,24 +206,30 @@ def read_page(pdf: Any, index: int, name: str, options: ExtractOptions) -> PageR
     except pdfium.PdfiumError:
         raise CorruptDocument(f"{name}: page {index + 1} cannot be loaded; the PDF's page tree is damaged") from None
     try:
-        textpage = page.get_textpage()
-        try:
-            text = page_text(textpage)
-            width, height = page.get_size()
-            quality = assess_text(
-                text,
-                page_area=width * height,
-                flagged_share=pdfium_flagged_share(textpage),
-                image_coverage=lambda: pdfium_image_coverage(page),
-            )
-        finally:
-            textpage.close()
-        if quality.usable or not options.ocr_enabled:
-            return PageReading(text=text, quality=quality)
-        dpi = raster_dpi(width, height, options.ocr_dpi, options.max_image_pixels)
-        return PageReading(text=text, quality=quality, image=render_page(page, dpi), dpi=dpi)
+        return _read_loaded_page(page, options)
+    except pdfium.PdfiumError as exc:
+        raise CorruptDocument(f"{name}: page {index + 1} cannot be read ({exc}); the PDF is damaged") from None
     finally:
         page.close()
+
+
+def _read_loaded_page(page: Any, options: ExtractOptions) -> PageReading:
+    textpage = page.get_textpage()
+    try:
+        text = page_text(textpage)
+        width, height = page.get_size()
+        quality = assess_text(
+            text,
+            page_area=width * height,
+            flagged_share=pdfium_flagged_share(textpage),
+            image_coverage=lambda: pdfium_image_coverage(page),
+        )
+    finally:
+        textpage.close()
+    if quality.usable or not options.ocr_enabled:
+        return PageReading(text=text, quality=quality)
+    dpi = raster_dpi(width, height, options.ocr_dpi, options.max_image_pixels)
+    return PageReading(text=text, quality=quality, image=render_page(page, dpi), dpi=dpi)
 
 
 def raster_dpi(width_pt: float, height_pt: float, wanted_dpi: int, max_pixels: int) -> int:
