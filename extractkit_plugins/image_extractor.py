@@ -5,6 +5,7 @@ against ``ExtractOptions.max_image_pixels`` before anything is decoded, and Pill
 decompression-bomb warning is turned into an error, so a 40000 x 40000 image fails at once
 as ``too_large``. Each frame is converted to a mode tesseract reads (transparency flattened
 onto white, 16-bit grey scaled to 8 bits) and handed to :mod:`extractkit_plugins.ocr`.
+Each page's ``confidence`` is Tesseract's mean word confidence, 0-100.
 """
 
 from __future__ import annotations

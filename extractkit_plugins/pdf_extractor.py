@@ -7,6 +7,10 @@ is rendered (in grey, at ``ocr_dpi`` capped so the bitmap stays within the pixel
 read by :mod:`extractkit_plugins.ocr`. Vertical Japanese text layers, whose columns pdfium
 lists left to right, are put back into reading order (columns right to left).
 
+Each :class:`~extractkit.models.Page` says ``ocr`` (True only when its text came from OCR),
+``engine`` (``"pdfium"`` or ``"tesseract"``) and ``confidence``: Tesseract's mean word
+confidence on a 0-100 scale, ``None`` for text-layer pages.
+
 pdfium is not thread-safe: every pdfium call in this process holds :data:`PDFIUM_LOCK`. OCR
 runs outside the lock.
 """
