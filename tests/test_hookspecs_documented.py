@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import inspect
 
-from conftest import REPO
-
 from extractkit import hookspecs
+
+from conftest import REPO
 
 
 def _specs():

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from conftest import TEST_PLUGINS
-
 from extractkit import Pipeline, SourceItem
 from extractkit.errors import ServiceError
 from extractkit.interfaces import Source
 from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import local_document
 from extractkit.retry import RetryPolicy, call_with_retries
+
+from conftest import TEST_PLUGINS
 
 
 class RecordingSource(Source):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TEST_PLUGINS
 
 from extractkit.errors import PluginError
 from extractkit.plugins import BUILTIN, BUILTIN_PLUGINS, EXPLICIT, Plugins, PluginSpec
 from extractkit.processing import extract
 from extractkit.selection import rank_extractors
+
+from conftest import TEST_PLUGINS
 
 
 def test_builtins_load_in_declared_order(plugins):
