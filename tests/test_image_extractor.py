@@ -17,6 +17,7 @@ import extractkit
 from extractkit.errors import CorruptDocument, TooLarge
 from extractkit.models import Document, ExtractOptions
 from extractkit_plugins.image_extractor import ImageExtractor, tesseract_ready
+
 from tests.support.pdf_images import IPA_GOTHIC, png_header_only, render_lines
 
 LINES = ("請求書 Invoice 2024", "東京都千代田区")

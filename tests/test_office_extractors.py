@@ -21,6 +21,7 @@ from extractkit.models import ExtractOptions
 from extractkit.plugins import BUILTIN_PLUGINS
 from extractkit.processing import detect, local_document
 from extractkit_plugins.type_detection import DOCX
+
 from tests.support.office_builders import (
     BILLION_LAUGHS,
     EXTERNAL_ENTITY,

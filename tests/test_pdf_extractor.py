@@ -24,6 +24,7 @@ from extractkit_plugins.pdf_extractor import (
     raster_dpi,
     read_page,
 )
+
 from tests.fixtures.cer import cer
 from tests.support.pdf_images import (
     DEJAVU_SANS,
