@@ -85,6 +85,14 @@ class RunStats:
                 "elapsed_seconds": round(self.elapsed, 3),
             }
 
+    def latency_line(self) -> str:
+        """One human line: the per-document latency median, p95 and histogram."""
+        snapshot = self.snapshot()["latency_seconds"]
+        if snapshot["median"] is None:
+            return "latency: no documents"
+        buckets = " ".join(f"<={bound}s:{count}" for bound, count in snapshot["buckets"].items() if count)
+        return f"latency: median {snapshot['median']:.3f} s, p95 {snapshot['p95']:.3f} s; {buckets}"
+
     def summary_line(self) -> str:
         """One human line: documents, pages, failures, time."""
         failures = ", ".join(f"{reason}={count}" for reason, count in sorted(self.failures.items()))

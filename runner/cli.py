@@ -94,6 +94,7 @@ def run(config_path: Path | None, validate_only: bool, extra_plugins: tuple[str,
     show_bar = progress if progress is not None else (wanted == "on" or (wanted == "auto" and interactive))
     stats = worker.run(progress=show_bar)
     click.echo(f"extractkit: {stats.summary_line()}")
+    click.echo(f"extractkit: {stats.latency_line()}")
 
 
 @cli.command()
