@@ -91,3 +91,15 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, timeout:
     if process.returncode not in (0, 3):
         sys.stderr.write(stderr.decode(errors="replace")[-2000:])
     return Measured(wall, peak / 2**20, process.returncode, cpu, foreign)
+
+
+def wait_for_quiet(threshold_percent: float = 15.0, max_wait: float = 15.0) -> float:
+    """Wait (up to ``max_wait`` s) until the machine's CPU use over one second is under the threshold.
+
+    Returns the last CPU use seen, in percent of the whole machine.
+    """
+    deadline = time.monotonic() + max_wait
+    busy = psutil.cpu_percent(interval=1.0)
+    while busy > threshold_percent and time.monotonic() < deadline:
+        busy = psutil.cpu_percent(interval=1.0)
+    return busy

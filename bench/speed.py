@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import peers
-from bench.measure import run_measured
+from bench.measure import Measured, wait_for_quiet
+from bench.measure import run_measured as _run_measured
 from bench.report import print_cold, print_goals, print_table
 from extractkit.normalize import remove_cjk_spaces
 from tests.fixtures import generate as generator
@@ -50,6 +51,16 @@ ENV = {
     "DO_NOT_TRACK": "true",
     "UNSTRUCTURED_DISABLE_NOTICE": "1",
 }
+
+
+WAIT_FOR_QUIET = {"enabled": True}
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Measure a command, first waiting for other processes to leave the CPU (unless --no-wait)."""
+    if WAIT_FOR_QUIET["enabled"]:
+        wait_for_quiet()
+    return _run_measured(command, env)
 
 
 @dataclass
@@ -359,9 +370,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=0, help="repeats per measurement (default 5; 3 for OCR)")
     parser.add_argument("--quick", action="store_true", help="one repeat, fewer files: a smoke run")
+    parser.add_argument("--no-wait", action="store_true", help="do not wait for a quiet machine before each run")
     parser.add_argument("--corpus", action="append", choices=[*TOOLS, "cold"], help="measure only these")
     args = parser.parse_args()
     os.environ.update(ENV)
+    WAIT_FOR_QUIET["enabled"] = not args.no_wait
     selected = args.corpus or [*TOOLS, "cold"]
     rows, cold, ocr_pages = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="extractkit-speed-") as temp:
