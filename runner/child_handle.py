@@ -30,7 +30,7 @@ import psutil
 
 from .child_process import ERROR, JOB, READY, STOP, ChildSettings, Job
 from .failures import UNKNOWN_EXIT
-from .resource_limits import kill_process_group
+from .resource_limits import has_exited, kill_process_group
 from .zygote import EXITED, KILL, MAX_PACKET, SPAWN, SPAWN_FAILED, SPAWNED
 from .zygote import STOP as ZYGOTE_STOP
 
@@ -149,7 +149,10 @@ class ZygoteHandle:
                 data = b""
             if not data:
                 break
-            kind, payload = load_child_message(data)
+            try:
+                kind, payload = load_child_message(data)
+            except Exception:
+                break  # the template is broken; treat it as gone
             if kind == EXITED:
                 pid, status = payload
                 with self._exit_changed:
@@ -191,17 +194,27 @@ class ZygoteHandle:
                 return self._exits[pid]
             return None if self.alive else UNKNOWN_EXIT
 
+    def wait_exit(self, pid: int, timeout: float) -> bool:
+        """Wait until the template reports the worker's exit (or is gone); True if it did in time."""
+        deadline = time.monotonic() + timeout
+        with self._exit_changed:
+            while pid not in self._exits and self.alive:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._exit_changed.wait(remaining)
+            return True
+
     def kill_worker(self, pid: int) -> int:
         """Have the template kill the worker's group; wait for and return its exit status."""
-        try:
-            with self._request_lock:
-                self.control.send(pickle.dumps((KILL, pid)))
-        except OSError:
-            pass
-        deadline = time.monotonic() + EXIT_REPORT_SECONDS
+        if self.exit_status(pid) is None:
+            try:
+                with self._request_lock:
+                    self.control.send(pickle.dumps((KILL, pid)))
+            except OSError:
+                pass
+            self.wait_exit(pid, EXIT_REPORT_SECONDS)
         with self._exit_changed:
-            while pid not in self._exits and self.alive and time.monotonic() < deadline:
-                self._exit_changed.wait(deadline - time.monotonic())
             return self._exits.pop(pid, UNKNOWN_EXIT)
 
     def close(self) -> None:
@@ -211,11 +224,11 @@ class ZygoteHandle:
                 self.control.send(pickle.dumps((ZYGOTE_STOP, None)))
         except OSError:
             pass
-        try:
-            self.popen.wait(STOP_GRACE_SECONDS + EXIT_REPORT_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
-        kill_process_group(self.popen.pid)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS + EXIT_REPORT_SECONDS
+        while self.popen.returncode is None and not has_exited(self.popen.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.popen.returncode is None:
+            kill_process_group(self.popen.pid)  # before reaping, while its group id cannot be reused
         self.popen.wait()
         self.control.close()
 
@@ -226,7 +239,11 @@ class ChildHandle:
     def __init__(self, zygote: ZygoteHandle, startup_timeout: float) -> None:
         self.zygote = zygote
         self.pid, self.conn = zygote.spawn(startup_timeout)
-        self.process = psutil.Process(self.pid)
+        try:
+            self.process = psutil.Process(self.pid)
+        except psutil.Error as error:
+            self.conn.close()
+            raise ChildStartError(f"the extraction worker {self.pid} exited at once") from error
         self.jobs_done = 0
         self.is_ready = False
         self.address_space_limit: int | None = None
@@ -298,8 +315,7 @@ class ChildHandle:
     def stop(self) -> int:
         """Ask the worker to exit, give it a short grace, then make sure nothing of its group survives."""
         self.request_stop()
-        if self._stop_requested_at is not None:
-            deadline = self._stop_requested_at + STOP_GRACE_SECONDS
-            while not self.has_exited() and time.monotonic() < deadline:
-                time.sleep(0.005)
+        if self._stop_requested_at is not None and self._returncode is None:
+            remaining = self._stop_requested_at + STOP_GRACE_SECONDS - time.monotonic()
+            self.zygote.wait_exit(self.pid, max(0.0, remaining))
         return self.kill()

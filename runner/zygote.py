@@ -2,7 +2,8 @@
 
 Started by the parent as ``python -P -m runner.zygote FD`` in a session of its
 own, it receives the :class:`~runner.child_process.ChildSettings`, loads the
-plugins, imports the heavy libraries and extracts two tiny files to warm them up,
+plugins, imports the heavy libraries and extracts a few tiny files (text, PDF,
+Office) to warm them up,
 then says ready. From then on it stays single-threaded and does four things on
 its control socket (``SOCK_SEQPACKET``, one pickled tuple per packet):
 
@@ -76,8 +77,50 @@ def send(control: socket.socket, kind: str, payload: object = None) -> None:
     control.send(pickle.dumps((kind, payload)))
 
 
+def _office_samples(directory: Path) -> list[Path]:
+    """A docx, xlsx and pptx made by their own libraries (those that are installed)."""
+    makers = {
+        "warm.docx": lambda path: _save_docx(path),
+        "warm.xlsx": lambda path: _save_xlsx(path),
+        "warm.pptx": lambda path: _save_pptx(path),
+    }
+    samples = []
+    for name, make in makers.items():
+        try:
+            make(directory / name)
+        except Exception:
+            continue
+        samples.append(directory / name)
+    return samples
+
+
+def _save_docx(path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("warm up")
+    document.save(str(path))
+
+
+def _save_xlsx(path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "warm up"
+    workbook.save(str(path))
+
+
+def _save_pptx(path: Path) -> None:
+    import pptx
+
+    presentation = pptx.Presentation()
+    slide = presentation.slides.add_slide(presentation.slide_layouts[5])
+    slide.shapes.title.text = "warm up"
+    presentation.save(str(path))
+
+
 def warm_up(plugins: Plugins, settings: ChildSettings) -> None:
-    """Import the heavy libraries and run two tiny extractions, so every worker starts warm."""
+    """Import the heavy libraries and extract a few tiny files, so every worker starts warm."""
     import importlib
 
     from extractkit.processing import local_document, process_document
@@ -88,10 +131,17 @@ def warm_up(plugins: Plugins, settings: ChildSettings) -> None:
         except Exception:
             continue
     with tempfile.TemporaryDirectory(prefix="extractkit-warm-") as directory:
-        samples = {"warm.txt": b"warm up\n", "warm.pdf": WARM_PDF}
-        for name, data in samples.items():
-            path = Path(directory) / name
-            path.write_bytes(data)
+        folder = Path(directory)
+        japanese = "文書の抽出を準備しています。\n"
+        texts = {
+            "warm.txt": b"warm up\n",
+            "warm-ja.txt": japanese.encode("utf-8"),
+            "warm-sjis.txt": japanese.encode("shift_jis"),
+            "warm.pdf": WARM_PDF,
+        }
+        for name, data in texts.items():
+            (folder / name).write_bytes(data)
+        for path in [*(folder / name for name in texts), *_office_samples(folder)]:
             try:
                 process_document(local_document(path), plugins, settings.options)
             except Exception:
