@@ -179,13 +179,13 @@ def tesseract_runner() -> Callable[[Path], str]:
 
 
 def pdftoppm_tesseract_runner() -> Callable[[Path], str]:
-    """The raw CLI pipeline for a scanned PDF: ``pdftoppm -r 300 -gray`` per page, then ``tesseract``."""
+    """The raw CLI pipeline for a scanned PDF: ``pdftoppm -r 300 -gray`` (uncompressed PGM), then ``tesseract``."""
     ocr = tesseract_runner()
 
     def run(path: Path) -> str:
         with tempfile.TemporaryDirectory(prefix="bench-ppm-") as temp:
-            subprocess.run(["pdftoppm", "-r", str(DPI), "-gray", "-png", str(path), f"{temp}/page"], check=True)
-            return "\n".join(ocr(page) for page in sorted(Path(temp).glob("page*.png")))
+            subprocess.run(["pdftoppm", "-r", str(DPI), "-gray", str(path), f"{temp}/page"], check=True)
+            return "\n".join(ocr(page) for page in sorted(Path(temp).glob("page*.pgm")))
 
     return run
 
