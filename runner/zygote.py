@@ -28,6 +28,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import traceback
 from pathlib import Path
 
@@ -269,6 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         send(control, ERROR, f"the extraction workers could not load their plugins: {error}")
         return EXIT_ERROR
+    if threading.active_count() > 1:
+        names = ", ".join(thread.name for thread in threading.enumerate() if thread is not threading.main_thread())
+        print(
+            f"extractkit: a plugin started threads ({names}) while loading; workers are forked from this "
+            "process and get none of them; start threads lazily instead",
+            file=sys.stderr,
+        )
     send(control, READY, {"pid": os.getpid()})
     zygote = Zygote(control, plugins, settings)
     try:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import TEST_PLUGINS
 from hostile.generate import HostileCase, generate, many_pages_pdf
 
 from extractkit.errors import PluginError
@@ -29,6 +28,8 @@ from extractkit.plugins import PluginSpec
 from extractkit.processing import local_document
 from runner.child_handle import load_child_message
 from runner.isolation import InProcessExecutor, IsolatedExecutor, IsolationLimits
+
+from conftest import TEST_PLUGINS
 
 FAULT_PLUGINS = tuple(
     str(TEST_PLUGINS / name) for name in ("fault_hang.py", "fault_memory.py", "fault_crash.py", "child_probe.py")
