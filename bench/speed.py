@@ -31,6 +31,7 @@ from bench.measure import Measured, wait_for_quiet
 from bench.measure import run_measured as _run_measured
 from bench.report import print_cold, print_goals, print_table
 from extractkit.normalize import remove_cjk_spaces
+
 from tests.fixtures import generate as generator
 from tests.fixtures.cer import errors
 

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from hostile.generate import HostileCase, generate, many_pages_pdf
 
 from extractkit.errors import PluginError
 from extractkit.models import ExtractOptions, Outcome
@@ -30,6 +29,7 @@ from runner.child_handle import load_child_message
 from runner.isolation import InProcessExecutor, IsolatedExecutor, IsolationLimits
 
 from conftest import TEST_PLUGINS
+from hostile.generate import HostileCase, generate, many_pages_pdf
 
 FAULT_PLUGINS = tuple(
     str(TEST_PLUGINS / name) for name in ("fault_hang.py", "fault_memory.py", "fault_crash.py", "child_probe.py")
