@@ -64,6 +64,14 @@ _METADATA_FIELDS = {
 _METADATA_DATES = {"CreationDate": "created", "ModDate": "modified"}
 
 
+def check_page_count(document: Document, count: int, options: ExtractOptions) -> None:
+    """Refuse a PDF with no pages or with more than ``options.max_pages``."""
+    if count <= 0:
+        raise CorruptDocument(f"{document.name} has no pages; the PDF is damaged or empty")
+    if count > options.max_pages:
+        raise TooLarge(f"{document.name} has {count} pages, over the {options.max_pages}-page limit (max_pages)")
+
+
 class PdfExtractor(Extractor):
     """Text layer through pdfium, with per-page OCR where the text layer is unusable."""
 
@@ -78,7 +86,7 @@ class PdfExtractor(Extractor):
         try:
             with PDFIUM_LOCK:
                 metadata = read_metadata(pdf)
-            self._check_page_count(document, metadata["page_count"])
+            check_page_count(document, metadata["page_count"], self.options)
             pages = tuple(self._page(document, pdf, index) for index in range(metadata["page_count"]))
         finally:
             with PDFIUM_LOCK:
@@ -86,14 +94,6 @@ class PdfExtractor(Extractor):
         metadata["ocr_pages"] = sum(1 for page in pages if page.ocr)
         text = "\n\n".join(page.text for page in pages if page.text)
         return ExtractionResult(text=text, pages=pages, metadata=metadata)
-
-    def _check_page_count(self, document: Document, count: int) -> None:
-        if count <= 0:
-            raise CorruptDocument(f"{document.name} has no pages; the PDF is damaged or empty")
-        if count > self.options.max_pages:
-            raise TooLarge(
-                f"{document.name} has {count} pages, over the {self.options.max_pages}-page limit (max_pages)"
-            )
 
     def _page(self, document: Document, pdf: Any, index: int) -> Page:
         number = index + 1

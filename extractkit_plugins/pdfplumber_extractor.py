@@ -16,13 +16,13 @@ import zlib
 from typing import Any
 
 from extractkit import hookimpl
-from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge
+from extractkit.errors import CorruptDocument, EncryptedDocument
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, Page
 
 from .ocr import ENGINE as OCR_ENGINE
 from .ocr import ocr_image
-from .pdf_extractor import PDFIUM_LOCK, open_pdf, raster_dpi, read_metadata, render_page
+from .pdf_extractor import PDFIUM_LOCK, check_page_count, open_pdf, raster_dpi, read_metadata, render_page
 from .pdf_text_quality import SPARSE, TextQuality, assess_text
 
 ENGINE = "pdfplumber"
@@ -57,7 +57,7 @@ class PdfplumberExtractor(Extractor):
         from pdfplumber.utils.exceptions import PdfminerException
 
         metadata = self._pdfium_metadata(document)
-        self._check_page_count(document, metadata["page_count"])
+        check_page_count(document, metadata["page_count"], self.options)
         layout = bool(self.options.extra.get(LAYOUT_OPTION, True))
         try:
             with pdfplumber.open(document.path, password=self.options.pdf_password or "") as pdf:
@@ -82,14 +82,6 @@ class PdfplumberExtractor(Extractor):
                 return read_metadata(pdf)
             finally:
                 pdf.close()
-
-    def _check_page_count(self, document: Document, count: int) -> None:
-        if count <= 0:
-            raise CorruptDocument(f"{document.name} has no pages; the PDF is damaged or empty")
-        if count > self.options.max_pages:
-            raise TooLarge(
-                f"{document.name} has {count} pages, over the {self.options.max_pages}-page limit (max_pages)"
-            )
 
     @staticmethod
     def _read(page: Any, layout: bool) -> tuple[str, TextQuality]:
