@@ -21,6 +21,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 LANGUAGES = "jpn+eng"
 DPI = 300
@@ -206,10 +207,11 @@ RUNNERS: dict[str, Callable[[], Callable[[Path], str]]] = {
 _pool_extract: Callable[[Path], str] | None = None
 
 
-def _pool_init(tool: str, warm_file: str) -> None:
+def _pool_init(tool: str, warm_file: str, ready: Any) -> None:
     global _pool_extract
     _pool_extract = RUNNERS[tool]()
     _pool_extract(Path(warm_file))
+    ready.wait()
 
 
 def _pool_task(path: str) -> tuple[str, str]:
@@ -218,11 +220,17 @@ def _pool_task(path: str) -> tuple[str, str]:
 
 
 def run_pool(tool: str, files: list[Path], rounds: int, workers: int) -> tuple[float, dict[str, str]]:
-    """Extract the list ``rounds`` times over a warm pool of ``workers`` processes (one file per task)."""
+    """Extract the list ``rounds`` times over a pool of ``workers`` processes (one file per task).
+
+    The clock starts only once every worker has imported the tool and made its warm-up extraction
+    (a barrier), so start-up is not counted against either pool size.
+    """
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_pool_init, initargs=(tool, str(files[0]))) as pool:
+    ready = context.Barrier(workers + 1)
+    with context.Pool(workers, initializer=_pool_init, initargs=(tool, str(files[0]), ready)) as pool:
+        ready.wait()
         started = time.perf_counter()
         texts: dict[str, str] = {}
         for _ in range(rounds):
