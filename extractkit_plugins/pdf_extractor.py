@@ -258,14 +258,18 @@ def render_page(page: Any, dpi: int) -> Image.Image:
     return image
 
 
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def page_text(textpage: Any) -> str:
     """A page's text layer with plain line breaks; tategaki columns are put in reading order."""
     raw_text = textpage.get_text_range()
     if not raw_text:
         return ""
-    lines = _lines_with_offsets(raw_text)
-    if _runs_vertically(textpage, lines):
-        raw_text = "\n".join(_vertical_reading_order(textpage, lines))
+    if _CJK_CHAR.search(raw_text):  # only Japanese and Chinese are set in vertical columns
+        lines = _lines_with_offsets(raw_text)
+        if _runs_vertically(textpage, lines):
+            raw_text = "\n".join(_vertical_reading_order(textpage, lines))
     text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     return text.replace("\x02", "-")  # pdfium marks a hyphen that breaks a word at a line end with U+0002
 
