@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from extractkit.errors import ConfigError, CorruptDocument, ExtractionTimeout
 from extractkit.models import ExtractOptions
-from extractkit.normalize import is_cjk, remove_cjk_spaces
+from extractkit.normalize import CJK_CLASS, is_cjk, remove_cjk_spaces
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -67,8 +67,7 @@ _ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
 _ORIENTATION_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
 #: Tesseract puts a space at every change of script ("Python で", "2024 年"). Japanese text has none
 #: there (the gap is typographic), so a space run touching a kana, kanji or full-width character goes.
-_CJK_CLASS = r"\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_SCRIPT_CHANGE_SPACE = re.compile(rf"(?<=[{_CJK_CLASS}])[ \t]+(?=\S)|(?<=\S)[ \t]+(?=[{_CJK_CLASS}])")
+_SCRIPT_CHANGE_SPACE = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]+(?=\S)|(?<=\S)[ \t]+(?=[{CJK_CLASS}])")
 _UNREADABLE = ("Error in pix", "cannot be read", "Unsupported image type", "Error during processing")
 
 

@@ -28,6 +28,7 @@ from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge, UnreadableDocument
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
+from extractkit.normalize import contains_cjk_letters
 
 from .ocr import ENGINE as OCR_ENGINE
 from .ocr import ocr_image
@@ -258,15 +259,12 @@ def render_page(page: Any, dpi: int) -> Image.Image:
     return image
 
 
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
 def page_text(textpage: Any) -> str:
     """A page's text layer with plain line breaks; tategaki columns are put in reading order."""
     raw_text = textpage.get_text_range()
     if not raw_text:
         return ""
-    if _CJK_CHAR.search(raw_text):  # only Japanese and Chinese are set in vertical columns
+    if contains_cjk_letters(raw_text):  # only Japanese and Chinese are set in vertical columns
         lines = _lines_with_offsets(raw_text)
         if _runs_vertically(textpage, lines):
             raw_text = "\n".join(_vertical_reading_order(textpage, lines))
