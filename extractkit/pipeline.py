@@ -8,13 +8,14 @@ moves it into isolated child processes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -69,7 +70,6 @@ class Pipeline:
         """Process items until the source is drained or :meth:`stop` is called."""
         self.temp_dir.mkdir(parents=True, exist_ok=True)
         slots = threading.BoundedSemaphore(self.concurrency)
-        futures: list[Future] = []
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="extractkit-item") as pool:
             for item in self.source.items():
                 slots.acquire()
@@ -79,8 +79,6 @@ class Pipeline:
                     break
                 future = pool.submit(self._handle_item_guarded, item, on_outcome)
                 future.add_done_callback(lambda _: slots.release())
-                futures.append(future)
-                futures = [f for f in futures if not f.done()]
         return self.stats
 
     def stop(self) -> None:
@@ -111,9 +109,7 @@ class Pipeline:
                 outcome = Outcome(None, item.uri, failure=failure_from_error(error, uri=item.uri, stage="fetch"))
             else:
                 outcome = self.executor(document)
-            outcome = Outcome(
-                outcome.document, outcome.uri, outcome.result, outcome.failure, time.perf_counter() - started
-            )
+            outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
             self._store_and_ack(item, outcome)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
