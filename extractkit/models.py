@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import DocumentError
+from .errors import TRANSIENT, DocumentError
 
 
 def document_id_for(uri: str) -> str:
@@ -145,8 +145,6 @@ class Failure:
     @property
     def is_transient(self) -> bool:
         """True when a later retry may succeed."""
-        from .errors import TRANSIENT
-
         return self.failure_class == TRANSIENT
 
     def to_dict(self) -> dict[str, Any]:
