@@ -20,11 +20,11 @@ from extractkit.errors import ServiceUnreachable
 from extractkit.interfaces import Sink, Source
 from extractkit.models import Outcome
 from extractkit.plugins import Plugins, PluginSpec
-from extractkit.processing import process_document
 from extractkit.retry import RetryPolicy
 from extractkit.stats import RunStats
 
 from .config import WorkerConfig
+from .isolation import InProcessExecutor, IsolatedExecutor, IsolationLimits
 from .logs import metrics_record
 from .progress import ProgressBar
 
@@ -60,13 +60,10 @@ class Worker:
         checked.append(f"temp_dir '{temp_dir}' ok")
         return checked
 
-    @contextlib.contextmanager
-    def _executor(self) -> Iterator[Callable]:
+    def _executor(self) -> InProcessExecutor | IsolatedExecutor:
+        """The extraction step: isolated child processes unless ``isolation = false``."""
         if not self.config.worker["isolation"]:
-            yield lambda document: process_document(document, self.plugins, self.options)
-            return
-        from .isolation import IsolatedExecutor, IsolationLimits
-
+            return InProcessExecutor(self.plugins, self.options)
         worker = self.config.worker
         limits = IsolationLimits(
             timeout_seconds=worker["processing_timeout"],
@@ -75,13 +72,9 @@ class Worker:
             recycle_after=worker["recycle_after"],
             seconds_per_page=worker["seconds_per_page"] or None,
         )
-        executor = IsolatedExecutor(
+        return IsolatedExecutor(
             self.plugin_spec, self.options, limits, worker["max_workers"], temp_dir=Path(worker["temp_dir"]).absolute()
         )
-        try:
-            yield executor
-        finally:
-            executor.close()
 
     def run(self, *, progress: bool = False) -> RunStats:
         """Process the source until it is drained or a stop signal arrives."""
