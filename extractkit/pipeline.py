@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from .errors import DocumentError, TooLarge, TransientError
+from .errors import DocumentError, ExtractorCrashed, TooLarge, TransientError
 from .interfaces import Sink, Source
 from .models import Document, ExtractOptions, Failure, Outcome, SourceItem
 from .plugins import Plugins
@@ -91,8 +91,10 @@ class Pipeline:
     def _handle_item_guarded(self, item: SourceItem, on_outcome: OutcomeCallback | None) -> None:
         try:
             self.handle_item(item, on_outcome)
-        except Exception:  # never let one item kill the loop; the item is not acked
+        except Exception as error:  # never let one item kill the loop; the item is not acked
             log.exception("unexpected error handling %s; released for redelivery", item.uri)
+            crash = ExtractorCrashed(f"{item.name}: the pipeline failed: {type(error).__name__}: {error}")
+            self._write_failure_log(Failure.from_error(crash, uri=item.uri, stage="pipeline"))
             self._safe_release(item, 0)
 
     def handle_item(self, item: SourceItem, on_outcome: OutcomeCallback | None = None) -> Outcome:

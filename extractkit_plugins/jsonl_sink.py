@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any, Mapping
 
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
+from extractkit.errors import ServiceError
 
 from .options import reject_unknown
 
@@ -43,11 +44,15 @@ class JsonlSink(Sink):
         return self._handle
 
     def _emit(self, record: dict[str, Any]) -> None:
-        handle = self._out()
-        handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        handle.flush()
-        if handle is not sys.stdout:
-            os.fsync(handle.fileno())
+        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        try:
+            handle = self._out()
+            handle.write(line)
+            handle.flush()
+            if handle is not sys.stdout:
+                os.fsync(handle.fileno())
+        except OSError as exc:  # a full or vanished disk may come back: let the pipeline retry
+            raise ServiceError(f"sink file '{self.path}' could not be written ({exc.strerror or exc})") from exc
 
     def write(self, document: Document, result: ExtractionResult) -> None:
         """Append a result line."""

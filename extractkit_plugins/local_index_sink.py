@@ -10,16 +10,17 @@ Options: ``path`` (default ``.extractkit/index.db``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
-from extractkit.errors import ServiceUnreachable
+from extractkit.errors import ServiceError, ServiceUnreachable
 from extractkit.models import document_id_for
 
 from .options import reject_unknown
@@ -210,6 +211,15 @@ class LocalIndex:
             self.db.close()
 
 
+@contextlib.contextmanager
+def _busy_is_transient(path: str) -> Iterator[None]:
+    """A locked, full or unwritable database is worth retrying: raise it as a transient error."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise ServiceError(f"local index '{path}' did not take the write ({exc}); it is retried") from exc
+
+
 class LocalIndexSink(Sink):
     """Writes results and failures into a :class:`LocalIndex`."""
 
@@ -237,15 +247,18 @@ class LocalIndexSink(Sink):
 
     def write(self, document: Document, result: ExtractionResult) -> None:
         """Index one document."""
-        self.index.upsert(document, result)
+        with _busy_is_transient(self.path):
+            self.index.upsert(document, result)
 
     def write_failure(self, failure: Failure) -> None:
         """Record one failure."""
-        self.index.record_failure(failure)
+        with _busy_is_transient(self.path):
+            self.index.record_failure(failure)
 
     def delete(self, uri: str) -> None:
         """Remove one document."""
-        self.index.delete(uri)
+        with _busy_is_transient(self.path):
+            self.index.delete(uri)
 
     def close(self) -> None:
         """Close the index."""

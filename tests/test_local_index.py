@@ -67,3 +67,27 @@ def test_query_with_quotes_is_not_fts_syntax(tmp_path):
     index.upsert(_doc(tmp_path, "q.txt"), _result('He said "hello world" AND left'))
     assert [h.name for h in index.search('"hello')] == ["q.txt"]
     assert [h.name for h in index.search("AND")] == ["q.txt"]
+
+
+def test_a_locked_index_is_a_transient_sink_error(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    from extractkit.errors import ServiceError
+    from extractkit_plugins.local_index_sink import LocalIndexSink
+
+    path = tmp_path / "i.db"
+    sink = LocalIndexSink({"path": str(path)})
+    sink.check()
+    sink.index.db.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(str(path))
+    other.execute("BEGIN EXCLUSIVE")
+    document = _doc(tmp_path, "a.txt")
+    with pytest.raises(ServiceError, match="did not take the write"):
+        sink.write(document, _result("locked out"))
+    other.rollback()
+    other.close()
+    sink.write(document, _result("written later"))
+    assert [h.name for h in sink.index.search("written later")] == ["a.txt"]
+    sink.close()

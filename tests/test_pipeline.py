@@ -141,3 +141,20 @@ def test_announced_size_over_the_limit_is_refused_before_fetch(tmp_path):
     assert SizedSource.fetched == 0
     assert [(f.reason, f.stage) for f in sink.failures] == [("too_large", "fetch")]
     assert source.acked == ["big.txt"]
+
+
+def test_an_unexpected_pipeline_error_still_leaves_a_failure_record(tmp_path):
+    plugins = _plugins()
+    sink = plugins.make_sink("flaky", {"failures": 0})
+
+    class BrokenFetchSource(RecordingSource):
+        def fetch(self, item, workdir):
+            raise RuntimeError("bug in a source plugin")
+
+    source = BrokenFetchSource(_files(tmp_path, 1), redelivers=True)
+    failure_log = tmp_path / "failures.jsonl"
+    Pipeline(source, sink, plugins=plugins, temp_dir=tmp_path / "t", failure_log=failure_log).run()
+    assert source.acked == [] and source.released == ["doc0.txt"]
+    [record] = [json.loads(line) for line in failure_log.read_text().splitlines()]
+    assert (record["stage"], record["reason"]) == ("pipeline", "crashed")
+    assert "bug in a source plugin" in record["message"]
