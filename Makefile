@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= examples/local.toml
 
-.PHONY: run test lint format system-deps clean bench
+.PHONY: run test lint format system-deps system-deps-test ami-tools services services-stop clean bench
 
 run: system-deps $(VENV)/.installed
 	$(BIN)/python examples/make_samples.py
@@ -12,10 +12,20 @@ run: system-deps $(VENV)/.installed
 	@echo
 	@echo "Try: $(BIN)/extractkit search 図書館   or   $(BIN)/extractkit search typhoon"
 
-test: system-deps-test $(VENV)/.installed-test
+test: system-deps-test ami-tools $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	bash scripts/services.sh run -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Start the test servers (OpenSearch, S3 and SQS) in the background; `make services-stop` ends them.
+services: $(VENV)/.installed-test
+	bash scripts/services.sh start
+
+services-stop:
+	bash scripts/services.sh stop
+
+ami-tools:
+	@bash scripts/install-ami-tools.sh
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -42,11 +52,11 @@ $(VENV)/.created:
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.created pyproject.toml
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[all]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[all,test]'
 	touch $@
 
 clean:
