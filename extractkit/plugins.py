@@ -36,16 +36,16 @@ EXPLICIT = "explicit"
 #: Builtin plugin modules, loaded first in this order.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "extractkit_plugins.type_detection",
-    "extractkit_plugins.fs_source",
-    "extractkit_plugins.text_extractor",
-    "extractkit_plugins.docx_extractor",
-    "extractkit_plugins.xlsx_extractor",
-    "extractkit_plugins.pptx_extractor",
-    "extractkit_plugins.pdf_extractor",
-    "extractkit_plugins.pdfplumber_extractor",
-    "extractkit_plugins.image_extractor",
-    "extractkit_plugins.jsonl_sink",
-    "extractkit_plugins.local_index_sink",
+    "extractkit_plugins.local.folder_source",
+    "extractkit_plugins.text.text_extractor",
+    "extractkit_plugins.office.docx_extractor",
+    "extractkit_plugins.office.xlsx_extractor",
+    "extractkit_plugins.office.pptx_extractor",
+    "extractkit_plugins.pdf.pdf_extractor",
+    "extractkit_plugins.pdf.pdfplumber_extractor",
+    "extractkit_plugins.image.image_extractor",
+    "extractkit_plugins.local.jsonl_sink",
+    "extractkit_plugins.local.local_index_sink",
 )
 
 

@@ -135,7 +135,7 @@ def plugins(output_format: str, extra_plugins: tuple[str, ...]) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def search(query: str, index_path: Path | None, config_path: Path | None, limit: int, output_format: str) -> None:
     """Search the local index for QUERY (every word must occur)."""
-    from extractkit_plugins.local_index_sink import LocalIndex
+    from extractkit_plugins.local.local_index_sink import LocalIndex
 
     if index_path is None and config_path is not None:
         from .config import load_config

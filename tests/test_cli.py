@@ -146,9 +146,9 @@ def test_plugins_lists_builtins_with_versions_and_hooks():
     assert completed.returncode == 0, completed.stderr
     data = json.loads(completed.stdout)
     names = {p["name"]: p for p in data["plugins"]}
-    assert names["extractkit_plugins.text_extractor"]["hooks"] == ["register_extractors"]
-    assert names["extractkit_plugins.text_extractor"]["version"]
-    assert data["extractors"]["text"] == "extractkit_plugins.text_extractor"
+    assert names["extractkit_plugins.text.text_extractor"]["hooks"] == ["register_extractors"]
+    assert names["extractkit_plugins.text.text_extractor"]["version"]
+    assert data["extractors"]["text"] == "extractkit_plugins.text.text_extractor"
 
 
 def test_misspelt_plugin_via_cli_fails_loudly_in_one_line():

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import extractkit
 from extractkit.errors import CorruptDocument, TooLarge
 from extractkit.models import Document, ExtractOptions
-from extractkit_plugins.image_extractor import ImageExtractor, tesseract_ready
+from extractkit_plugins.image.image_extractor import ImageExtractor, tesseract_ready
 
 from tests.support.pdf_images import IPA_GOTHIC, png_header_only, render_lines
 

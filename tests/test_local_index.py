@@ -5,7 +5,7 @@ from __future__ import annotations
 from extractkit import ExtractionResult, Page
 from extractkit.errors import CorruptDocument
 from extractkit.models import Document, Failure
-from extractkit_plugins.local_index_sink import LocalIndex
+from extractkit_plugins.local.local_index_sink import LocalIndex
 
 
 def _doc(tmp_path, name):
@@ -75,7 +75,7 @@ def test_a_locked_index_is_a_transient_sink_error(tmp_path):
     import pytest
 
     from extractkit.errors import ServiceError
-    from extractkit_plugins.local_index_sink import LocalIndexSink
+    from extractkit_plugins.local.local_index_sink import LocalIndexSink
 
     path = tmp_path / "i.db"
     sink = LocalIndexSink({"path": str(path)})

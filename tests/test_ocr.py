@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from extractkit.errors import ConfigError, CorruptDocument, ExtractionTimeout
 from extractkit.models import ExtractOptions
-from extractkit_plugins import ocr
+from extractkit_plugins.image import ocr
 
 from tests.fixtures.cer import cer
 from tests.support.pdf_images import (

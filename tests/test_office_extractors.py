@@ -61,7 +61,7 @@ def sample_docx(tmp_path) -> Path:
 
 def test_office_extractors_are_builtin(plugins):
     for name in ("docx", "xlsx", "pptx"):
-        assert f"extractkit_plugins.{name}_extractor" in BUILTIN_PLUGINS
+        assert f"extractkit_plugins.office.{name}_extractor" in BUILTIN_PLUGINS
         assert name in plugins.extractors
 
 

@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import extractkit
 from extractkit.errors import CorruptDocument, DocumentError, EncryptedDocument, TooLarge
 from extractkit.models import Document, ExtractOptions
-from extractkit_plugins import ocr
-from extractkit_plugins import pdf_text_quality as quality
-from extractkit_plugins.pdf_extractor import (
+from extractkit_plugins.image import ocr
+from extractkit_plugins.pdf import pdf_text_quality as quality
+from extractkit_plugins.pdf.pdf_extractor import (
     PDFIUM_LOCK,
     PdfExtractor,
     pdf_date_to_iso,
@@ -361,7 +361,7 @@ def test_pdfplumber_is_used_only_when_preferred(corpus, plugins):
 
 
 def test_pdfplumber_classifies_encrypted_and_broken_files(corpus, tmp_path):
-    from extractkit_plugins.pdfplumber_extractor import PdfplumberExtractor
+    from extractkit_plugins.pdf.pdfplumber_extractor import PdfplumberExtractor
 
     with pytest.raises(EncryptedDocument):
         PdfplumberExtractor().extract(document(corpus / "pdfplumber" / "password-example.pdf"))
@@ -374,7 +374,7 @@ def test_pdfplumber_classifies_encrypted_and_broken_files(corpus, tmp_path):
 
 
 def test_pdfplumber_ocrs_scanned_pages(tmp_path):
-    from extractkit_plugins.pdfplumber_extractor import PdfplumberExtractor
+    from extractkit_plugins.pdf.pdfplumber_extractor import PdfplumberExtractor
 
     path = pdf_with_pages(tmp_path / "mixed.pdf", [ENGLISH_SAMPLE, scanned(JAPANESE_SAMPLE[:2])])
     result = PdfplumberExtractor().extract(document(path))

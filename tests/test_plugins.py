@@ -22,7 +22,7 @@ def test_builtin_extractors_sources_and_sinks_are_registered(plugins):
     assert {"text"} <= set(plugins.extractors)
     assert {"folder"} <= set(plugins.sources)
     assert {"jsonl", "local_index"} <= set(plugins.sinks)
-    assert plugins.extractors["text"].plugin == "extractkit_plugins.text_extractor"
+    assert plugins.extractors["text"].plugin == "extractkit_plugins.text.text_extractor"
 
 
 def test_misspelt_hook_fails_loudly():
@@ -61,7 +61,7 @@ def test_disable_env_blocks_a_builtin(monkeypatch):
     monkeypatch.setenv("EXTRACTKIT_DISABLE_PLUGINS", "text_extractor")
     loaded = Plugins(PluginSpec(entry_points=False))
     assert "text" not in loaded.extractors
-    assert "extractkit_plugins.text_extractor" not in [info.name for info in loaded.info()]
+    assert "extractkit_plugins.text.text_extractor" not in [info.name for info in loaded.info()]
 
 
 def test_detect_mime_type_without_detector_is_a_named_error(tmp_path):

@@ -3,7 +3,7 @@
 Each slide becomes a page. Its shapes are read in reading order (top, then
 left), groups are opened, tables give one tab-separated line per row, and the
 speaker notes follow the slide's text. Every package passes
-:mod:`extractkit_plugins.archive_guard` before python-pptx parses it.
+:mod:`extractkit_plugins.office.archive_guard` before python-pptx parses it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pptx.shapes.group import GroupShape
 
 from extractkit.errors import DocumentError, TooLarge, UnsupportedFormat
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
-from extractkit_plugins.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
-from extractkit_plugins.docx_reader import core_metadata
+from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
+from extractkit_plugins.office.docx_reader import core_metadata
 
 #: Line breaks inside a table cell would break the row's layout.
 _CELL_BREAKS = str.maketrans({"\t": " ", "\r": " ", "\n": " ", "\v": " "})

@@ -16,7 +16,7 @@ from extractkit import Document, Source, SourceItem, hookimpl
 from extractkit.errors import ConfigError, ServiceUnreachable
 from extractkit.processing import local_document
 
-from .options import reject_unknown
+from ..options import reject_unknown
 
 SECTION = "source"
 

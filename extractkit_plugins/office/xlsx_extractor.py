@@ -1,4 +1,4 @@
-"""Excel extractor plugin: registers the extractor; the parsing lives in :mod:`extractkit_plugins.xlsx_reader`.
+"""Excel extractor plugin: registers the extractor; the parsing lives in :mod:`extractkit_plugins.office.xlsx_reader`.
 
 The reader's libraries load only when a Excel file is extracted, so loading the
 plugins stays fast.

@@ -2,9 +2,9 @@
 
 pypdfium2 reads text layers several times faster than pdftotext and far faster than pdfplumber
 (measured on the public corpus), and renders pages faster than pdftoppm, so pdfium does both.
-Each page's text is judged by :mod:`extractkit_plugins.pdf_text_quality`; only an unusable page
+Each page's text is judged by :mod:`extractkit_plugins.pdf.pdf_text_quality`; only an unusable page
 is rendered (in grey, at ``ocr_dpi`` capped so the bitmap stays within the pixel budget) and
-read by :mod:`extractkit_plugins.ocr`. Vertical Japanese text layers, whose columns pdfium
+read by :mod:`extractkit_plugins.image.ocr`. Vertical Japanese text layers, whose columns pdfium
 lists left to right, are put back into reading order (columns right to left).
 
 Each :class:`~extractkit.models.Page` says ``ocr`` (True only when its text came from OCR),
@@ -29,9 +29,9 @@ from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge, Unre
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit.normalize import contains_cjk_letters
+from extractkit_plugins.image.ocr import ENGINE as OCR_ENGINE
+from extractkit_plugins.image.ocr import ocr_image
 
-from .ocr import ENGINE as OCR_ENGINE
-from .ocr import ocr_image
 from .pdf_text_quality import SPARSE, TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
 
 if TYPE_CHECKING:

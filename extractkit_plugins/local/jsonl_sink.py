@@ -15,7 +15,7 @@ from typing import IO, Any, Mapping
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
 from extractkit.errors import ServiceError
 
-from .options import reject_unknown
+from ..options import reject_unknown
 
 
 def _now() -> str:

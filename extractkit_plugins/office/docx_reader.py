@@ -7,7 +7,7 @@ order, so tables appear where they stand. Output order: headers, body,
 footnotes and endnotes, footers. A docx has no reliable page breaks, so the
 result is one page.
 
-Every package passes :mod:`extractkit_plugins.archive_guard` first: a zip bomb
+Every package passes :mod:`extractkit_plugins.office.archive_guard` first: a zip bomb
 or an XML part with a DOCTYPE is refused before python-docx parses anything.
 """
 
@@ -27,7 +27,7 @@ from lxml import etree
 
 from extractkit.errors import CorruptDocument, DocumentError, UnsupportedFormat
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
-from extractkit_plugins.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error, parse_xml_safely
+from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error, parse_xml_safely
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"

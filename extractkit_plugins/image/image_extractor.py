@@ -4,7 +4,7 @@ Pillow opens the file with only the decoder of the detected type. The pixel coun
 against ``ExtractOptions.max_image_pixels`` before anything is decoded, and Pillow's own
 decompression-bomb warning is turned into an error, so a 40000 x 40000 image fails at once
 as ``too_large``. Each frame is converted to a mode tesseract reads (transparency flattened
-onto white, 16-bit grey scaled to 8 bits) and handed to :mod:`extractkit_plugins.ocr`.
+onto white, 16-bit grey scaled to 8 bits) and handed to :mod:`extractkit_plugins.image.ocr`.
 Each page's ``confidence`` is Tesseract's mean word confidence, 0-100.
 """
 

@@ -23,7 +23,7 @@ from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
 from extractkit.errors import ServiceError, ServiceUnreachable
 from extractkit.models import document_id_for
 
-from .options import reject_unknown
+from ..options import reject_unknown
 
 DEFAULT_PATH = ".extractkit/index.db"
 TRIGRAM = 3

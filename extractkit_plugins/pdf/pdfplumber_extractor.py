@@ -19,9 +19,9 @@ from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, EncryptedDocument
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, Page
+from extractkit_plugins.image.ocr import ENGINE as OCR_ENGINE
+from extractkit_plugins.image.ocr import ocr_image
 
-from .ocr import ENGINE as OCR_ENGINE
-from .ocr import ocr_image
 from .pdf_extractor import PDFIUM_LOCK, check_page_count, open_pdf, raster_dpi, read_metadata, render_page
 from .pdf_text_quality import SPARSE, TextQuality, assess_text
 

@@ -1,4 +1,4 @@
-"""PowerPoint extractor plugin: registers the extractor; the parsing lives in :mod:`extractkit_plugins.pptx_reader`.
+"""PowerPoint extractor plugin: registers the extractor; the parsing lives in :mod:`.pptx_reader`.
 
 The reader's libraries load only when a PowerPoint file is extracted, so loading the
 plugins stays fast.

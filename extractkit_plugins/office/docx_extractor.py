@@ -1,4 +1,4 @@
-"""Word extractor plugin: registers the extractor; the parsing lives in :mod:`extractkit_plugins.docx_reader`.
+"""Word extractor plugin: registers the extractor; the parsing lives in :mod:`extractkit_plugins.office.docx_reader`.
 
 The reader's libraries load only when a Word file is extracted, so loading the
 plugins stays fast.

@@ -22,7 +22,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from extractkit.errors import DocumentError, TooLarge
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
-from extractkit_plugins.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
+from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
 
 DEFAULT_MAX_CELLS = 2_000_000
 #: A float with an integral value up to this size is printed without ".0".
