@@ -6,7 +6,10 @@ Setup errors (configuration, plugins) stop the program with a distinct exit code
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from .models import Attempt
 
 TRANSIENT = "transient"
 PERMANENT = "permanent"
@@ -60,6 +63,14 @@ class DocumentError(ExtractkitError):
         self.message = message
         #: When true, the pipeline may try the next extractor for the same MIME type.
         self.retryable_with_other_extractor = retryable_with_other_extractor
+        #: The plugin that raised it, once known.
+        self.plugin: str = ""
+        #: The detected MIME type of the document, once known.
+        self.mime_type: str | None = None
+        #: Every extractor's try at the document before this error.
+        self.attempts: tuple[Attempt, ...] = ()
+        #: How many times the failing call was made (set by the retry policy).
+        self.attempts_made: int = 1
 
 
 class PermanentError(DocumentError):
@@ -109,6 +120,39 @@ class UnreadableDocument(PermanentError):
 
     reason = "unreadable"
     exit_code = 15
+
+
+class Forbidden(PermanentError):
+    """The document lies outside what this worker may read (another bucket, say)."""
+
+    reason = "forbidden"
+    exit_code = 19
+
+
+class InvalidMessage(PermanentError):
+    """A queue message that names no document this worker understands."""
+
+    reason = "invalid_message"
+    exit_code = 20
+
+
+class DocumentGone(PermanentError):
+    """The document no longer exists at its origin: it is removed from the store, not recorded."""
+
+    reason = "gone"
+    exit_code = 21
+
+
+class MissingExtra(UnsupportedFormat):
+    """Reading this document needs an optional extra that is not installed."""
+
+    def __init__(self, extra: str, purpose: str) -> None:
+        super().__init__(f"install extractkit[{extra}] to {purpose}")
+        self.extra = extra
+        self.purpose = purpose
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.extra, self.purpose))
 
 
 class ExtractionTimeout(PermanentError):
@@ -165,6 +209,9 @@ PERMANENT_ERRORS: tuple[type[PermanentError], ...] = (
     TooLarge,
     EmptyDocument,
     UnreadableDocument,
+    Forbidden,
+    InvalidMessage,
+    DocumentGone,
     ExtractionTimeout,
     MemoryLimitExceeded,
     ExtractorCrashed,

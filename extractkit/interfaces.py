@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
-from .models import Document, ExtractionResult, ExtractOptions, Failure, SourceItem
+from .errors import DocumentError
+from .models import DELETE, FAILURE, RESULT, Document, ExtractionResult, ExtractOptions, Failure, SinkRecord, SourceItem
 
 
 class Extractor(ABC):
@@ -41,13 +42,34 @@ class Source(ABC):
     """
 
     name: ClassVar[str]
+    #: True when an item that is neither acknowledged nor released comes back by itself
+    #: (a queue's visibility timeout): the pipeline then hands transient failures back
+    #: instead of storing them.
+    redelivers: ClassVar[bool] = False
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: Mapping[str, Any] = dict(options or {})
+        self._free_slots: Callable[[], int] = lambda: 1
 
     @abstractmethod
     def items(self) -> Iterator[SourceItem]:
-        """Yield the items to process."""
+        """Yield the items to process.
+
+        The pipeline takes an item only when it has a free slot for it; a source
+        that receives in batches asks :meth:`free_slots` how many to receive.
+        """
+
+    def bind_capacity(self, free_slots: Callable[[], int]) -> None:
+        """Called by the pipeline before :meth:`items`: ``free_slots()`` says how many items it can take now."""
+        self._free_slots = free_slots
+
+    def free_slots(self) -> int:
+        """How many items the pipeline can take now (at least 1 while it is asking)."""
+        return max(1, self._free_slots())
+
+    def count_items(self) -> int | None:
+        """How many items a finite source will yield, for a progress bar; ``None`` when unknown."""
+        return None
 
     @abstractmethod
     def fetch(self, item: SourceItem, workdir: Path) -> Document:
@@ -72,11 +94,19 @@ class Source(ABC):
 class Sink(ABC):
     """Stores extraction results and failure records.
 
-    A write returns only once the data is durable; the runner acknowledges the
-    source after that.
+    The pipeline hands a sink records in batches (:meth:`write_batch`), bounded by
+    ``batch_max_records``, ``batch_max_bytes`` and ``batch_linger_seconds``. A
+    write returns only once the data is durable; the pipeline acknowledges each
+    record's source item after that, one by one.
     """
 
     name: ClassVar[str]
+    #: At most this many records per :meth:`write_batch` call.
+    batch_max_records: int = 100
+    #: At most about this many bytes (by :meth:`SinkRecord.estimated_bytes`) per call.
+    batch_max_bytes: int = 5 * 1024 * 1024
+    #: How long the first record of a batch may wait for others before the batch is written.
+    batch_linger_seconds: float = 0.05
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: Mapping[str, Any] = dict(options or {})
@@ -91,6 +121,38 @@ class Sink(ABC):
 
     def delete(self, uri: str) -> None:
         """Remove a document that was deleted at its origin."""
+
+    def write_batch(self, records: Sequence[SinkRecord]) -> list[DocumentError | None]:
+        """Store a batch of records; return one entry per record, in order.
+
+        ``None`` means the record is durable. A :class:`~extractkit.errors.DocumentError`
+        is that record's own failure: a transient one is retried, a permanent one
+        turns a result into a failure record (and a failed failure record goes to
+        the failure log). Raise a :class:`~extractkit.errors.TransientError` only
+        when nothing of the batch is known to be stored; the pipeline then retries
+        it whole. The default stores record by record with :meth:`write`,
+        :meth:`write_failure` and :meth:`delete`; override it to write in one go.
+        """
+        outcomes: list[DocumentError | None] = []
+        for record in records:
+            try:
+                self.write_record(record)
+            except DocumentError as error:
+                outcomes.append(error)
+            else:
+                outcomes.append(None)
+        return outcomes
+
+    def write_record(self, record: SinkRecord) -> None:
+        """Store one record through :meth:`write`, :meth:`write_failure` or :meth:`delete`."""
+        if record.kind == RESULT and record.document is not None and record.result is not None:
+            self.write(record.document, record.result)
+        elif record.kind == FAILURE and record.failure is not None:
+            self.write_failure(record.failure)
+        elif record.kind == DELETE:
+            self.delete(record.uri)
+        else:
+            raise ValueError(f"malformed sink record of kind {record.kind!r}")
 
     def check(self) -> None:
         """Raise :class:`~extractkit.errors.ServiceUnreachable` if the sink cannot work."""

@@ -175,6 +175,56 @@ class Outcome:
         return document_id_for(self.uri)
 
 
+#: The kinds of :class:`SinkRecord`.
+RESULT = "result"
+FAILURE = "failure"
+DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class SinkRecord:
+    """One entry of a sink batch: a result to store, a failure record to store, or a deletion.
+
+    ``attributes`` are the source item's attributes (for S3 events: bucket, key,
+    sequencer, event time), so a sink can refuse a stale event.
+    """
+
+    kind: str
+    uri: str
+    document: Document | None = None
+    result: ExtractionResult | None = None
+    failure: Failure | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def for_result(cls, document: Document, result: ExtractionResult, attributes: Mapping[str, Any] = {}) -> SinkRecord:
+        """A result to insert or overwrite."""
+        return cls(RESULT, document.uri, document=document, result=result, attributes=attributes)
+
+    @classmethod
+    def for_failure(cls, failure: Failure, attributes: Mapping[str, Any] = {}) -> SinkRecord:
+        """A failure record to store."""
+        return cls(FAILURE, failure.uri, failure=failure, attributes=attributes)
+
+    @classmethod
+    def for_delete(cls, uri: str, attributes: Mapping[str, Any] = {}) -> SinkRecord:
+        """A document removed at its origin, to remove from the store (with its failure records)."""
+        return cls(DELETE, uri, attributes=attributes)
+
+    @property
+    def document_id(self) -> str:
+        """The id the document is stored under."""
+        return document_id_for(self.uri)
+
+    def estimated_bytes(self) -> int:
+        """A cheap estimate of the record's serialised size, for batching by bytes."""
+        if self.result is not None:
+            return 512 + 3 * len(self.result.text) + 64 * len(self.result.pages)
+        if self.failure is not None:
+            return 512 + 3 * len(self.failure.message)
+        return 256
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
     """Settings every extractor may read. Extractors ignore what does not concern them."""

@@ -129,14 +129,14 @@ def extract_document(document: Document, plugins: Plugins, options: ExtractOptio
                 mime_type=mime_type,
                 extractor=registration.name,
             )
-        last_error.plugin = registration.name  # type: ignore[attr-defined]
+        last_error.plugin = registration.name
         attempts.append(Attempt(registration.name, last_error.reason, last_error.message))
         if not last_error.retryable_with_other_extractor:
             break
     if last_error is None:
         last_error = _no_extractor_error(document, mime_type, plugins)
-    last_error.mime_type = mime_type  # type: ignore[attr-defined]
-    last_error.attempts = tuple(attempts)  # type: ignore[attr-defined]
+    last_error.mime_type = mime_type
+    last_error.attempts = tuple(attempts)
     raise last_error
 
 
@@ -146,9 +146,9 @@ def failure_from_error(error: DocumentError, *, uri: str, stage: str) -> Failure
         error,
         uri=uri,
         stage=stage,
-        plugin=getattr(error, "plugin", ""),
-        attempts=getattr(error, "attempts", ()),
-        mime_type=getattr(error, "mime_type", None),
+        plugin=error.plugin,
+        attempts=error.attempts,
+        mime_type=error.mime_type,
     )
 
 

@@ -40,7 +40,7 @@ def call_with_retries(
         try:
             return action()
         except TransientError as error:
-            error.attempts_made = attempt  # type: ignore[attr-defined]
+            error.attempts_made = attempt
             if attempt == policy.attempts:
                 raise
             if on_retry is not None:

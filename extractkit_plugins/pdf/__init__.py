@@ -1,1 +1,1 @@
-"""PDF extractors: pdfium text layers per page (core), OCR of unusable pages (extra ``ocr``) and pdfplumber (``pdf``)."""
+"""PDF extractors: pdfium text layers per page, OCR of unusable pages (extra ``ocr``) and pdfplumber (extra ``pdf``)."""
