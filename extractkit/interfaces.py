@@ -7,7 +7,18 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
 from .errors import DocumentError
-from .models import DELETE, FAILURE, RESULT, Document, ExtractionResult, ExtractOptions, Failure, SinkRecord, SourceItem
+from .models import (
+    DELETE,
+    FAILURE,
+    RESULT,
+    Document,
+    ExtractionResult,
+    ExtractOptions,
+    Failure,
+    SearchHit,
+    SinkRecord,
+    SourceItem,
+)
 
 
 class Extractor(ABC):
@@ -153,6 +164,13 @@ class Sink(ABC):
             self.delete(record.uri)
         else:
             raise ValueError(f"malformed sink record of kind {record.kind!r}")
+
+    #: True when :meth:`search` works for this sink (``extractkit search`` reads it).
+    searchable: ClassVar[bool] = False
+
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        """Return the best matches for ``query``, best first (only where ``searchable``)."""
+        raise NotImplementedError(f"the {self.name} sink cannot be searched")
 
     def check(self) -> None:
         """Raise :class:`~extractkit.errors.ServiceUnreachable` if the sink cannot work."""

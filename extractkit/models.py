@@ -175,6 +175,18 @@ class Outcome:
         return document_id_for(self.uri)
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """One document that matched a search, as every searchable sink returns it."""
+
+    id: str
+    uri: str
+    name: str
+    snippet: str
+    score: float
+    page: int | None = None
+
+
 #: The kinds of :class:`SinkRecord`.
 RESULT = "result"
 FAILURE = "failure"
