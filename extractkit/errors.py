@@ -143,6 +143,13 @@ class DocumentGone(PermanentError):
     exit_code = 21
 
 
+class SinkFailed(PermanentError):
+    """The sink refused a record (a mapping error, say) or failed on it unexpectedly."""
+
+    reason = "sink_error"
+    exit_code = 22
+
+
 class MissingExtra(UnsupportedFormat):
     """Reading this document needs an optional extra that is not installed."""
 
@@ -212,6 +219,7 @@ PERMANENT_ERRORS: tuple[type[PermanentError], ...] = (
     Forbidden,
     InvalidMessage,
     DocumentGone,
+    SinkFailed,
     ExtractionTimeout,
     MemoryLimitExceeded,
     ExtractorCrashed,

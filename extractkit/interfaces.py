@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
-from .errors import DocumentError
+from .errors import DocumentError, SinkFailed
 from .models import (
     DELETE,
     FAILURE,
@@ -150,6 +150,10 @@ class Sink(ABC):
                 self.write_record(record)
             except DocumentError as error:
                 outcomes.append(error)
+            except Exception as error:  # an unexpected sink error fails that record, reported as such
+                outcomes.append(
+                    SinkFailed(f"sink '{self.name}' failed on {record.uri}: {type(error).__name__}: {error}")
+                )
             else:
                 outcomes.append(None)
         return outcomes

@@ -1,15 +1,17 @@
-"""Source → extractor → sink, with every document ending stored or recorded as a failure.
+"""Source → fetch → extract → sink batch → acknowledge, with every document stored or recorded.
 
-The pipeline acknowledges a source item only after its outcome (result or
-failure record) is stored. Up to ``concurrency`` items are in flight at once;
-the extraction step itself is pluggable (``executor``), which is how the runner
-moves it into isolated child processes.
+Up to ``concurrency`` items are fetched and extracted at once (the extraction
+step is pluggable: ``executor``, which is how the runner moves it into isolated
+child processes). Results and failure records go to the sink through a
+:class:`~extractkit.batching.SinkBatcher`; each source item is acknowledged only
+after its own record is confirmed. On :meth:`Pipeline.stop` no new item is
+taken; items in flight finish until the drain deadline, and whatever has not
+finished by then is released back to its source.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import shutil
 import tempfile
@@ -17,13 +19,16 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from .errors import DocumentError, ExtractorCrashed, TooLarge, TransientError
+from .batching import SinkBatcher, SinkOutcome
+from .errors import DocumentError, DocumentGone, ExtractorCrashed, TooLarge, TransientError
+from .executors import InProcessExecutor
+from .failure_log import FailureLog
 from .interfaces import Sink, Source
-from .models import Document, ExtractOptions, Failure, Outcome, SourceItem
+from .models import DELETE, Document, ExtractOptions, Failure, Outcome, SinkRecord, SourceItem
 from .plugins import Plugins
-from .processing import default_plugins, failure_from_error, process_document
+from .processing import default_plugins, failure_from_error
 from .retry import RetryPolicy, call_with_retries
 from .stats import RunStats
 
@@ -31,6 +36,48 @@ log = logging.getLogger("extractkit.pipeline")
 
 Executor = Callable[[Document], Outcome]
 OutcomeCallback = Callable[[Outcome], None]
+
+
+class _InFlight:
+    """The items taken from the source and not yet acknowledged or released."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, SourceItem] = {}
+        self._abandoned: set[int] = set()
+        self._condition = threading.Condition()
+
+    def add(self, item: SourceItem) -> None:
+        with self._condition:
+            self._items[id(item)] = item
+
+    def finish(self, item: SourceItem) -> bool:
+        """Forget the item; False when it was abandoned at the drain deadline (do not ack it)."""
+        with self._condition:
+            self._items.pop(id(item), None)
+            abandoned = id(item) in self._abandoned
+            self._abandoned.discard(id(item))
+            self._condition.notify_all()
+            return not abandoned
+
+    def wait_empty(self, deadline: float | None) -> bool:
+        with self._condition:
+            while self._items:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._condition.wait(0.5 if remaining is None else min(0.5, remaining))
+            return True
+
+    def abandon_all(self) -> list[SourceItem]:
+        with self._condition:
+            items = list(self._items.values())
+            self._abandoned.update(self._items)
+            self._items.clear()
+            return items
+
+    def __len__(self) -> int:
+        with self._condition:
+            return len(self._items)
 
 
 class Pipeline:
@@ -49,42 +96,99 @@ class Pipeline:
         failure_log: str | Path | None = None,
         retry: RetryPolicy | None = None,
         stats: RunStats | None = None,
+        drain_timeout: float | None = None,
     ) -> None:
         self.source = source
         self.sink = sink
         self.plugins = plugins or default_plugins()
         self.options = options or ExtractOptions()
-        self.executor: Executor = executor or (lambda document: process_document(document, self.plugins, self.options))
+        self.executor: Executor = executor or InProcessExecutor(self.plugins, self.options)
         self.concurrency = max(1, concurrency)
         self.temp_dir = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir()) / "extractkit"
-        self.failure_log = Path(failure_log) if failure_log else None
+        self.failure_log = FailureLog(failure_log)
         self.retry = retry or RetryPolicy()
         self.stats = stats or RunStats()
-        self._sink_lock = threading.Lock()
-        self._failure_log_lock = threading.Lock()
+        self.drain_timeout = drain_timeout
         self._stopping = threading.Event()
+        self._stop_deadline: float | None = None
+        self._extracting = 0
+        self._extracting_lock = threading.Lock()
+        self._in_flight = _InFlight()
+        self._batcher: SinkBatcher | None = None
+        #: Items left unfinished at the drain deadline and handed back to the source.
+        self.abandoned = 0
 
     # -- driving -----------------------------------------------------------
 
     def run(self, on_outcome: OutcomeCallback | None = None) -> RunStats:
-        """Process items until the source is drained or :meth:`stop` is called."""
+        """Process items until the source is drained or :meth:`stop` is called and the drain ends."""
         self.temp_dir.mkdir(parents=True, exist_ok=True)
         slots = threading.BoundedSemaphore(self.concurrency)
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="extractkit-item") as pool:
-            for item in self.source.items():
-                slots.acquire()
-                if self._stopping.is_set():
-                    slots.release()
-                    self.source.release(item, 0)
-                    break
+        self.source.bind_capacity(self.free_slots)
+        self._batcher = SinkBatcher(self.sink, self.retry, self.failure_log)
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="extractkit-item")
+        try:
+            for item in self._take_items(slots):
+                self._in_flight.add(item)
+                with self._extracting_lock:
+                    self._extracting += 1
                 future = pool.submit(self._handle_item_guarded, item, on_outcome)
-                future.add_done_callback(lambda _: slots.release())
+                future.add_done_callback(lambda _: self._slot_free(slots))
+            drained = self._in_flight.wait_empty(self._stop_deadline)
+            if not drained:
+                self._abandon_unfinished()
+        finally:
+            pool.shutdown(wait=self._stop_deadline is None, cancel_futures=True)
+            remaining = None if self._stop_deadline is None else max(1.0, self._stop_deadline - time.monotonic())
+            if not self._batcher.close(remaining):
+                self._abandon_unfinished()
         return self.stats
 
-    def stop(self) -> None:
-        """Stop taking new items; items in flight finish."""
+    def _take_items(self, slots: threading.BoundedSemaphore) -> Iterator[SourceItem]:
+        """Yield source items, each only once a slot is free for it."""
+        iterator = iter(self.source.items())
+        while not self._stopping.is_set():
+            while not slots.acquire(timeout=0.5):
+                if self._stopping.is_set():
+                    return
+            try:
+                item = next(iterator)
+            except StopIteration:
+                slots.release()
+                return
+            if self._stopping.is_set():
+                slots.release()
+                self._safe_release(item, 0)
+                return
+            yield item
+
+    def _slot_free(self, slots: threading.BoundedSemaphore) -> None:
+        with self._extracting_lock:
+            self._extracting -= 1
+        slots.release()
+
+    def free_slots(self) -> int:
+        """How many more items the pipeline can take right now."""
+        with self._extracting_lock:
+            return max(0, self.concurrency - self._extracting)
+
+    def in_flight(self) -> int:
+        """Items taken from the source and not yet acknowledged or released."""
+        return len(self._in_flight)
+
+    def stop(self, drain_timeout: float | None = None) -> None:
+        """Stop taking new items; items in flight finish within the drain deadline."""
+        timeout = self.drain_timeout if drain_timeout is None else drain_timeout
+        if not self._stopping.is_set() and timeout is not None:
+            self._stop_deadline = time.monotonic() + timeout
         self._stopping.set()
         self.source.stop()
+
+    def _abandon_unfinished(self) -> None:
+        for item in self._in_flight.abandon_all():
+            self.abandoned += 1
+            log.warning("drain deadline reached; %s handed back to its source", item.uri)
+            self._safe_release(item, 0)
 
     # -- one item ----------------------------------------------------------
 
@@ -93,101 +197,104 @@ class Pipeline:
             self.handle_item(item, on_outcome)
         except Exception as error:  # never let one item kill the loop; the item is not acked
             log.exception("unexpected error handling %s; released for redelivery", item.uri)
-            crash = ExtractorCrashed(f"{item.name}: the pipeline failed: {type(error).__name__}: {error}")
-            self._write_failure_log(Failure.from_error(crash, uri=item.uri, stage="pipeline"))
-            self._safe_release(item, 0)
+            crash = ExtractorCrashed(f"{item.uri}: the pipeline failed: {type(error).__name__}: {error}")
+            self.failure_log.write(Failure.from_error(crash, uri=item.uri, stage="pipeline"))
+            self._release_unstored(item)
 
-    def handle_item(self, item: SourceItem, on_outcome: OutcomeCallback | None = None) -> Outcome:
-        """Fetch, extract, store and acknowledge one item."""
-        if item.event == "delete":
-            return self._handle_delete(item, on_outcome)
+    def handle_item(self, item: SourceItem, on_outcome: OutcomeCallback | None = None) -> None:
+        """Fetch and extract one item, then hand its record to the sink batcher."""
+        if item.event == DELETE:
+            self._submit(item, Outcome(None, item.uri), SinkRecord.for_delete(item.uri, item.attributes), on_outcome)
+            return
         started = time.perf_counter()
         workdir = Path(tempfile.mkdtemp(prefix="job-", dir=self.temp_dir))
         try:
             try:
                 self._check_announced_size(item)
                 document = call_with_retries(lambda: self.source.fetch(item, workdir), self.retry)
+            except DocumentGone:
+                record = SinkRecord.for_delete(item.uri, item.attributes)
+                self._submit(item, Outcome(None, item.uri), record, on_outcome)
+                return
             except DocumentError as error:
                 outcome = Outcome(None, item.uri, failure=failure_from_error(error, uri=item.uri, stage="fetch"))
             else:
                 outcome = self.executor(document)
-            outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
-            self._store_and_ack(item, outcome)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
+        failure = outcome.failure
+        if failure is not None and failure.is_transient and self.source.redelivers:
+            # The queue delivers it again later; its redrive policy bounds the attempts.
+            self._release_unstored(item)
+            self._report(outcome, on_outcome)
+            return
+        if outcome.result is not None and outcome.document is not None:
+            record = SinkRecord.for_result(outcome.document, outcome.result, item.attributes)
+        else:
+            assert failure is not None
+            record = SinkRecord.for_failure(failure, item.attributes)
+        self._submit(item, outcome, record, on_outcome)
+
+    def _submit(
+        self, item: SourceItem, outcome: Outcome, record: SinkRecord, on_outcome: OutcomeCallback | None
+    ) -> None:
+        assert self._batcher is not None, "handle_item runs inside Pipeline.run"
+
+        def stored(sink_outcome: SinkOutcome) -> None:
+            final = outcome
+            if sink_outcome.record is not record and sink_outcome.record.failure is not None:
+                final = dataclasses.replace(outcome, result=None, failure=sink_outcome.record.failure)
+            if not sink_outcome.stored:
+                self._unstored(item, final, sink_outcome.error)
+            elif self._in_flight.finish(item):
+                self.source.ack(item)
+            if record.kind == DELETE and sink_outcome.stored:
+                self.stats.record_delete()
+                if on_outcome is not None:
+                    on_outcome(final)
+                return
+            self._report(final, on_outcome)
+
+        self._batcher.submit(record, stored)
+
+    def _unstored(self, item: SourceItem, outcome: Outcome, error: DocumentError | None) -> None:
+        """The sink could not take the record: keep it locally and hand the item back."""
+        failure = outcome.failure
+        if failure is None or not failure.is_transient:
+            failure = Failure.from_error(
+                error if isinstance(error, TransientError) else TransientError(str(error)),
+                uri=item.uri,
+                stage="sink",
+                plugin=getattr(self.sink, "name", ""),
+            )
+        self.failure_log.write(failure)
+        log.warning("the sink could not store %s (%s); released for retry", item.uri, error)
+        self._release_unstored(item)
+
+    def _report(self, outcome: Outcome, on_outcome: OutcomeCallback | None) -> None:
+        if outcome.document is None and outcome.result is None and outcome.failure is None:
+            return
         self.stats.record(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
-        return outcome
 
     def _check_announced_size(self, item: SourceItem) -> None:
         """Refuse an item whose announced size is over the limit before downloading it."""
         limit = self.options.max_file_size
         if item.size is not None and item.size > limit:
             raise TooLarge(
-                f"{item.name} is {item.size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
+                f"{item.uri} is {item.size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
                 "(MAX_FILE_SIZE_MB); it was not downloaded"
             )
 
-    def _handle_delete(self, item: SourceItem, on_outcome: OutcomeCallback | None) -> Outcome:
-        try:
-            call_with_retries(lambda: self._locked(self.sink.delete, item.uri), self.retry)
-        except TransientError as error:
-            log.warning("could not delete %s from the sink (%s); released for retry", item.uri, error)
-            self._safe_release(item, self._backoff_seconds(error))
-            return Outcome(None, item.uri, failure=failure_from_error(error, uri=item.uri, stage="sink"))
-        self.source.ack(item)
-        self.stats.record_delete()
-        outcome = Outcome(None, item.uri)
-        if on_outcome is not None:
-            on_outcome(outcome)
-        return outcome
-
-    def _store_and_ack(self, item: SourceItem, outcome: Outcome) -> None:
-        failure = outcome.failure
-        if failure is not None and failure.is_transient and getattr(self.source, "redelivers", False):
-            # A queue source will deliver it again; its redrive policy bounds the attempts.
-            self._safe_release(item, 30)
-            return
-        try:
-            if outcome.result is not None and outcome.document is not None:
-                call_with_retries(lambda: self._locked(self.sink.write, outcome.document, outcome.result), self.retry)
-            elif failure is not None:
-                self._store_failure(failure)
-        except TransientError as error:
-            # The sink cannot take it: keep the record locally and hand the item back.
-            self._write_failure_log(
-                failure or Failure.from_error(error, uri=item.uri, stage="sink", plugin=getattr(self.sink, "name", ""))
-            )
-            self._safe_release(item, self._backoff_seconds(error))
-            return
-        self.source.ack(item)
-
-    def _store_failure(self, failure: Failure) -> None:
-        try:
-            call_with_retries(lambda: self._locked(self.sink.write_failure, failure), self.retry)
-        except TransientError:
-            self._write_failure_log(failure)
-            raise
-
-    def _locked(self, method: Callable, *args: object) -> None:
-        with self._sink_lock:
-            method(*args)
-
-    def _write_failure_log(self, failure: Failure) -> None:
-        if self.failure_log is None:
-            log.error("failure record could not be stored: %s", json.dumps(failure.to_dict(), ensure_ascii=False))
-            return
-        self.failure_log.parent.mkdir(parents=True, exist_ok=True)
-        with self._failure_log_lock, self.failure_log.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(failure.to_dict(), ensure_ascii=False) + "\n")
+    def _release_unstored(self, item: SourceItem) -> None:
+        if self._in_flight.finish(item):
+            deliveries = int(item.attributes.get("receive_count", 1) or 1)
+            self._safe_release(item, self.retry.redelivery_delay(deliveries))
 
     def _safe_release(self, item: SourceItem, delay: int) -> None:
         try:
             self.source.release(item, delay)
         except Exception:
             log.exception("could not release %s; it will reappear when its lease expires", item.uri)
-
-    def _backoff_seconds(self, error: TransientError) -> int:
-        attempts = getattr(error, "attempts_made", 1)
-        return int(min(900, self.retry.base_delay * 2 ** (attempts + 2)))

@@ -10,10 +10,11 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Mapping
+from typing import IO, Any, Mapping, Sequence
 
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
-from extractkit.errors import ServiceError
+from extractkit.errors import DocumentError, ServiceError
+from extractkit.models import FAILURE, RESULT, SinkRecord, document_id_for
 
 from ..options import reject_unknown
 
@@ -44,10 +45,13 @@ class JsonlSink(Sink):
         return self._handle
 
     def _emit(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        self._emit_lines([record])
+
+    def _emit_lines(self, records: Sequence[dict[str, Any]]) -> None:
+        text = "".join(json.dumps(record, ensure_ascii=False, default=str) + "\n" for record in records)
         try:
             handle = self._out()
-            handle.write(line)
+            handle.write(text)
             handle.flush()
             if handle is not sys.stdout:
                 os.fsync(handle.fileno())
@@ -56,22 +60,44 @@ class JsonlSink(Sink):
 
     def write(self, document: Document, result: ExtractionResult) -> None:
         """Append a result line."""
+        self._emit(self._result_line(document, result))
+
+    def _result_line(self, document: Document, result: ExtractionResult) -> dict[str, Any]:
         record: dict[str, Any] = {"type": "result", "id": document.id, "uri": document.uri, "name": document.name}
         record.update(result.to_dict())
         if not self.include_pages:
             record.pop("pages")
         record["indexed_at"] = _now()
-        self._emit(record)
+        return record
 
     def write_failure(self, failure: Failure) -> None:
         """Append a failure line."""
-        self._emit({"type": "failure", "id": failure.document_id, **failure.to_dict(), "recorded_at": _now()})
+        self._emit(self._failure_line(failure))
+
+    @staticmethod
+    def _failure_line(failure: Failure) -> dict[str, Any]:
+        return {"type": "failure", "id": failure.document_id, **failure.to_dict(), "recorded_at": _now()}
 
     def delete(self, uri: str) -> None:
         """Append a deletion marker."""
-        from extractkit.models import document_id_for
+        self._emit(self._delete_line(uri))
 
-        self._emit({"type": "delete", "id": document_id_for(uri), "uri": uri, "recorded_at": _now()})
+    @staticmethod
+    def _delete_line(uri: str) -> dict[str, Any]:
+        return {"type": "delete", "id": document_id_for(uri), "uri": uri, "recorded_at": _now()}
+
+    def write_batch(self, records: Sequence[SinkRecord]) -> list[DocumentError | None]:
+        """Append the whole batch with one flush and one fsync."""
+        lines = []
+        for record in records:
+            if record.kind == RESULT and record.document is not None and record.result is not None:
+                lines.append(self._result_line(record.document, record.result))
+            elif record.kind == FAILURE and record.failure is not None:
+                lines.append(self._failure_line(record.failure))
+            else:
+                lines.append(self._delete_line(record.uri))
+        self._emit_lines(lines)
+        return [None] * len(records)
 
     def check(self) -> None:
         """The output file's folder must be writable."""

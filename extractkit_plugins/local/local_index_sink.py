@@ -14,14 +14,13 @@ import contextlib
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
-from extractkit.errors import ServiceError, ServiceUnreachable
-from extractkit.models import document_id_for
+from extractkit.errors import DocumentError, ServiceError, ServiceUnreachable
+from extractkit.models import DELETE, FAILURE, RESULT, SearchHit, SinkRecord
 
 from ..options import reject_unknown
 
@@ -62,17 +61,6 @@ CREATE TABLE IF NOT EXISTS failures (
     recorded_at TEXT
 );
 """
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One document that matched a query."""
-
-    id: str
-    uri: str
-    name: str
-    snippet: str
-    score: float
 
 
 def _now() -> str:
@@ -117,6 +105,29 @@ class LocalIndex:
 
     def upsert(self, document: Document, result: ExtractionResult) -> None:
         """Insert or replace one document; a stale failure record for it is dropped."""
+        self.apply([SinkRecord.for_result(document, result)])
+
+    def record_failure(self, failure: Failure) -> None:
+        """Store a failure; the document's previous text, now stale, is removed."""
+        self.apply([SinkRecord.for_failure(failure)])
+
+    def delete(self, uri: str) -> None:
+        """Remove a document and any failure recorded for it."""
+        self.apply([SinkRecord.for_delete(uri)])
+
+    def apply(self, records: Iterable[SinkRecord]) -> None:
+        """Store a batch of records in one transaction."""
+        with self._lock, self.db:
+            for record in records:
+                if record.kind == RESULT and record.document is not None and record.result is not None:
+                    self._upsert(record.document, record.result)
+                elif record.kind == FAILURE and record.failure is not None:
+                    self._record_failure(record.failure)
+                elif record.kind == DELETE:
+                    self.db.execute("DELETE FROM documents WHERE id = ?", (record.document_id,))
+                    self.db.execute("DELETE FROM failures WHERE id = ?", (record.document_id,))
+
+    def _upsert(self, document: Document, result: ExtractionResult) -> None:
         row = (
             document.id,
             document.uri,
@@ -129,44 +140,34 @@ class LocalIndex:
             _now(),
             result.text,
         )
-        with self._lock, self.db:
-            self.db.execute(
-                """INSERT INTO documents (id, uri, name, mime_type, extractor, pages, ocr_pages, metadata,
-                   indexed_at, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT(id) DO UPDATE SET uri=excluded.uri, name=excluded.name,
-                   mime_type=excluded.mime_type, extractor=excluded.extractor, pages=excluded.pages,
-                   ocr_pages=excluded.ocr_pages, metadata=excluded.metadata, indexed_at=excluded.indexed_at,
-                   content=excluded.content""",
-                row,
-            )
-            self.db.execute("DELETE FROM failures WHERE id = ?", (document.id,))
+        self.db.execute(
+            """INSERT INTO documents (id, uri, name, mime_type, extractor, pages, ocr_pages, metadata,
+               indexed_at, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET uri=excluded.uri, name=excluded.name,
+               mime_type=excluded.mime_type, extractor=excluded.extractor, pages=excluded.pages,
+               ocr_pages=excluded.ocr_pages, metadata=excluded.metadata, indexed_at=excluded.indexed_at,
+               content=excluded.content""",
+            row,
+        )
+        self.db.execute("DELETE FROM failures WHERE id = ?", (document.id,))
 
-    def record_failure(self, failure: Failure) -> None:
-        """Store a failure; the document's previous text, now stale, is removed."""
-        with self._lock, self.db:
-            self.db.execute(
-                """INSERT OR REPLACE INTO failures (id, uri, stage, plugin, class, reason, message, attempts,
-                   recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    failure.document_id,
-                    failure.uri,
-                    failure.stage,
-                    failure.plugin,
-                    failure.failure_class,
-                    failure.reason,
-                    failure.message,
-                    json.dumps([a.__dict__ for a in failure.attempts], ensure_ascii=False),
-                    _now(),
-                ),
-            )
-            self.db.execute("DELETE FROM documents WHERE id = ?", (failure.document_id,))
-
-    def delete(self, uri: str) -> None:
-        """Remove a document and any failure recorded for it."""
-        document_id = document_id_for(uri)
-        with self._lock, self.db:
-            self.db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
-            self.db.execute("DELETE FROM failures WHERE id = ?", (document_id,))
+    def _record_failure(self, failure: Failure) -> None:
+        self.db.execute(
+            """INSERT OR REPLACE INTO failures (id, uri, stage, plugin, class, reason, message, attempts,
+               recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                failure.document_id,
+                failure.uri,
+                failure.stage,
+                failure.plugin,
+                failure.failure_class,
+                failure.reason,
+                failure.message,
+                json.dumps([a.__dict__ for a in failure.attempts], ensure_ascii=False),
+                _now(),
+            ),
+        )
+        self.db.execute("DELETE FROM documents WHERE id = ?", (failure.document_id,))
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Documents containing every whitespace-separated term of ``query``, best first."""
@@ -259,6 +260,12 @@ class LocalIndexSink(Sink):
         """Remove one document."""
         with _busy_is_transient(self.path):
             self.index.delete(uri)
+
+    def write_batch(self, records: Sequence[SinkRecord]) -> list[DocumentError | None]:
+        """Store the whole batch in one transaction: all of it is stored, or the batch is retried."""
+        with _busy_is_transient(self.path):
+            self.index.apply(records)
+        return [None] * len(records)
 
     def close(self) -> None:
         """Close the index."""
