@@ -29,6 +29,10 @@ SEED_VARIABLES: dict[str, tuple[str, str]] = {
     "MAX_WORKERS": ("worker", "max_workers"),
     "PROCESSING_TIMEOUT": ("worker", "processing_timeout"),
     "SQS_VISIBILITY_TIMEOUT": ("worker", "sqs_visibility_timeout"),
+    "SQS_DLQ_URL": ("source", "dlq_url"),
+    "HEALTH_PORT": ("worker", "health_port"),
+    "DRAIN_TIMEOUT": ("worker", "drain_timeout"),
+    "LIFECYCLE_HOOK_NAME": ("worker", "lifecycle_hook_name"),
 }
 GENERIC_PREFIX = "EXTRACTKIT__"
 SECTIONS = ("source", "sink", "extract", "worker", "aws", "plugins")
@@ -100,6 +104,13 @@ def _non_negative(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return check
 
 
+def _port(value: Any) -> int:
+    number = _as_int(value)
+    if not -1 <= number <= 65535:
+        raise ValueError(f"expected a TCP port (0 = off), got {number}")
+    return number
+
+
 def _log_level(value: Any) -> str:
     level = _as_str(value).upper()
     if level not in LOG_LEVELS:
@@ -123,6 +134,12 @@ WORKER_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "sqs_visibility_timeout": (_positive(_as_int), 600),
     "progress": (_as_str, "auto"),
     "retry_attempts": (_positive(_as_int), 4),
+    "health_port": (_port, -1),
+    "health_host": (_as_str, "127.0.0.1"),
+    "drain_timeout": (_positive(_as_float), 120.0),
+    "lifecycle_hook_name": (_as_str, ""),
+    "instance_events": (_as_bool, True),
+    "metrics_interval": (_positive(_as_float), 60.0),
 }
 EXTRACT_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "ocr_languages": (_as_str, "jpn+eng"),

@@ -43,7 +43,11 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     root.setLevel(level)
 
 
-def metrics_record(snapshot: Mapping[str, Any], dimensions: Mapping[str, str] | None = None) -> dict[str, Any]:
+def metrics_record(
+    snapshot: Mapping[str, Any],
+    dimensions: Mapping[str, str] | None = None,
+    gauges: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
     """A CloudWatch embedded-metric-format record of a stats snapshot.
 
     The CloudWatch agent (or Lambda/ECS log drivers) turns it into metrics with
@@ -64,6 +68,9 @@ def metrics_record(snapshot: Mapping[str, Any], dimensions: Mapping[str, str] | 
     if latency is not None:
         values["LatencyMedianSeconds"] = latency
         metrics.append({"Name": "LatencyMedianSeconds", "Unit": "Seconds"})
+    for name, value in (gauges or {}).items():
+        values[name] = value
+        metrics.append({"Name": name, "Unit": "Seconds" if name.endswith("Seconds") else "None"})
     return {
         "_aws": {
             "Timestamp": int(time.time() * 1000),

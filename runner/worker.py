@@ -1,7 +1,8 @@
 """The worker: builds plugins, source, sink and executor from a config, runs the pipeline, reports.
 
-SIGTERM or SIGINT stops taking new items; items in flight finish (or are
-released back to their source) before the worker exits with status 0.
+SIGTERM or SIGINT (and, on EC2, a Spot interruption or scale-in notice) stops
+taking new items; items in flight finish within ``drain_timeout`` and the rest
+are released back to their source before the worker exits with status 0.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from extractkit import Pipeline
 from extractkit.errors import ServiceUnreachable
+from extractkit.executors import InProcessExecutor
 from extractkit.interfaces import Sink, Source
 from extractkit.models import Outcome
 from extractkit.plugins import Plugins, PluginSpec
@@ -24,11 +27,16 @@ from extractkit.retry import RetryPolicy
 from extractkit.stats import RunStats
 
 from .config import WorkerConfig
-from .isolation import InProcessExecutor, IsolatedExecutor, IsolationLimits
+from .health import HealthServer, Readiness
+from .instance_events import InstanceEventWatcher, complete_lifecycle_action
+from .isolation import IsolatedExecutor, IsolationLimits
+from .leftovers import RunFolder, sweep_leftovers
 from .logs import metrics_record
 from .progress import ProgressBar
 
 log = logging.getLogger("extractkit.worker")
+
+DEFAULT_QUEUE_HEALTH_PORT = 8080
 
 
 class Worker:
@@ -45,22 +53,30 @@ class Worker:
         self.sink: Sink = self.plugins.make_sink(config.sink_type, config.sink_options())
         self.stats = RunStats()
         self.pipeline: Pipeline | None = None
+        self.stop_reason: str | None = None
+        self._last_progress = time.monotonic()
+        self._stopped = threading.Event()
+
+    @property
+    def temp_dir(self) -> Path:
+        """TEMP_DIR, as an absolute path (children run in other working directories)."""
+        return Path(self.config.worker["temp_dir"]).absolute()
 
     def validate(self) -> list[str]:
-        """Check that the source and sink are reachable; return what was checked."""
+        """Check that the source, the sink and TEMP_DIR can work, changing nothing; return what was checked."""
         checked = []
         for role, component in (("source", self.source), ("sink", self.sink)):
             component.check()
             checked.append(f"{role} '{component.name}' ok")
-        temp_dir = Path(self.config.worker["temp_dir"])
-        try:
-            temp_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ServiceUnreachable(f"TEMP_DIR '{temp_dir}' cannot be created: {exc.strerror}") from exc
-        checked.append(f"temp_dir '{temp_dir}' ok")
+        existing = self.temp_dir
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir() or not _writable(existing):
+            raise ServiceUnreachable(f"TEMP_DIR '{self.temp_dir}' cannot be created or written (check {existing})")
+        checked.append(f"temp_dir '{self.temp_dir}' ok")
         return checked
 
-    def _executor(self) -> InProcessExecutor | IsolatedExecutor:
+    def _executor(self, temp_dir: Path) -> InProcessExecutor | IsolatedExecutor:
         """The extraction step: isolated child processes unless ``isolation = false``."""
         if not self.config.worker["isolation"]:
             return InProcessExecutor(self.plugins, self.options)
@@ -72,43 +88,119 @@ class Worker:
             recycle_after=worker["recycle_after"],
             seconds_per_page=worker["seconds_per_page"] or None,
         )
-        return IsolatedExecutor(
-            self.plugin_spec, self.options, limits, worker["max_workers"], temp_dir=Path(worker["temp_dir"]).absolute()
-        )
+        return IsolatedExecutor(self.plugin_spec, self.options, limits, worker["max_workers"], temp_dir=temp_dir)
 
-    def run(self, *, progress: bool = False) -> RunStats:
-        """Process the source until it is drained or a stop signal arrives."""
+    def health_port(self) -> int:
+        """The configured health port; by default 8080 for a queue source and off for a finite one."""
+        port = int(self.config.worker["health_port"])
+        if port == -1:
+            return DEFAULT_QUEUE_HEALTH_PORT if self.source.redelivers else 0
+        return port
+
+    def run(self, *, progress: bool = False, emit_metrics: bool = True) -> RunStats:
+        """Process the source until it is drained or a stop arrives."""
         self.source.check()
         self.sink.check()
-        bar = ProgressBar(getattr(self.source, "count_items", lambda: None)()) if progress else None
-        on_outcome = self._reporter(bar)
-        with self._executor() as executor:
-            self.pipeline = Pipeline(
-                self.source,
-                self.sink,
-                plugins=self.plugins,
-                options=self.options,
-                executor=executor,
-                concurrency=self.config.worker["max_workers"],
-                temp_dir=self.config.worker["temp_dir"],
-                failure_log=self.config.worker["failure_log"] or None,
-                retry=RetryPolicy(attempts=self.config.worker["retry_attempts"]),
-                stats=self.stats,
-            )
-            with self._stop_on_signals():
-                try:
-                    self.pipeline.run(on_outcome)
-                finally:
-                    if bar is not None:
-                        bar.finish()
-                    self.source.close()
-                    self.sink.close()
+        sweep_leftovers(self.temp_dir)
+        run_folder = RunFolder(self.temp_dir)
+        bar = ProgressBar(self.source.count_items()) if progress else None
+        try:
+            with self._executor(run_folder.path) as executor, self._services():
+                self.pipeline = Pipeline(
+                    self.source,
+                    self.sink,
+                    plugins=self.plugins,
+                    options=self.options,
+                    executor=executor,
+                    concurrency=self.config.worker["max_workers"],
+                    temp_dir=run_folder.path,
+                    failure_log=self.config.worker["failure_log"] or None,
+                    retry=RetryPolicy(attempts=self.config.worker["retry_attempts"]),
+                    stats=self.stats,
+                    drain_timeout=self.config.worker["drain_timeout"],
+                )
+                with self._stop_on_signals():
+                    try:
+                        self.pipeline.run(self._reporter(bar))
+                    finally:
+                        if bar is not None:
+                            bar.finish()
+                        self.source.close()
+                        self.sink.close()
+        finally:
+            self._stopped.set()
+            run_folder.close()
         log.info("run finished", extra={"event": "summary", **self.stats.snapshot()})
-        print(json.dumps(metrics_record(self.stats.snapshot(), {"Service": "extractkit"})), file=sys.stderr)
+        if emit_metrics:
+            self._emit_metrics()
+        self._complete_lifecycle_hook()
         return self.stats
+
+    # -- around the run ------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _services(self) -> Iterator[None]:
+        """Health endpoints, instance notices and periodic metrics, for as long as the run lasts."""
+        health: HealthServer | None = None
+        port = self.health_port()
+        if port:
+            readiness = Readiness(self._checks, lambda: self._last_progress)
+            health = HealthServer(self.config.worker["health_host"], port, readiness).start()
+        self._watcher: InstanceEventWatcher | None = None
+        if self.source.redelivers and self.config.worker["instance_events"]:
+            watcher = InstanceEventWatcher(self.request_stop)
+            if watcher.start():
+                self._watcher = watcher
+        metrics_thread = None
+        if self.source.redelivers:
+            metrics_thread = threading.Thread(target=self._metrics_loop, name="extractkit-metrics", daemon=True)
+            metrics_thread.start()
+        try:
+            yield
+        finally:
+            if self._watcher is not None:
+                self._watcher.stop()
+            if health is not None:
+                health.close()
+
+    def _checks(self) -> None:
+        self.source.check()
+        self.sink.check()
+
+    def _metrics_loop(self) -> None:
+        while not self._stopped.wait(self.config.worker["metrics_interval"]):
+            self._emit_metrics()
+
+    def _emit_metrics(self) -> None:
+        extra: dict[str, float] = {}
+        oldest = getattr(self.source, "oldest_in_flight_seconds", None)
+        if callable(oldest):
+            age = oldest()
+            extra["OldestInFlightAgeSeconds"] = round(age or 0.0, 3)
+        record = metrics_record(self.stats.snapshot(), {"Service": "extractkit"}, extra)
+        print(json.dumps(record), file=sys.stdout if not sys.stdout.isatty() else sys.stderr, flush=True)
+
+    def _complete_lifecycle_hook(self) -> None:
+        hook = self.config.worker["lifecycle_hook_name"]
+        watcher = getattr(self, "_watcher", None)
+        if not hook or watcher is None or watcher.instance_id is None or self.stop_reason is None:
+            return
+        try:
+            complete_lifecycle_action(hook, watcher.instance_id, self.config.aws["region"] or None)
+        except Exception as exc:  # the hook's own timeout then lets the instance go
+            log.error("could not complete lifecycle hook %s: %s", hook, exc)
+
+    def request_stop(self, reason: str) -> None:
+        """Stop taking new items and drain (signal handlers and instance notices call this)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        log.info("stop requested (%s); finishing documents in flight", reason, extra={"event": "stop"})
+        if self.pipeline is not None:
+            self.pipeline.stop()
 
     def _reporter(self, bar: ProgressBar | None) -> Callable[[Outcome], None]:
         def report(outcome: Outcome) -> None:
+            self._last_progress = time.monotonic()
             if bar is not None:
                 bar.update(outcome)
             fields: dict[str, Any] = {"event": "document", "uri": outcome.uri, "seconds": round(outcome.seconds, 3)}
@@ -124,7 +216,7 @@ class Worker:
                     stage=failure.stage,
                     plugin=failure.plugin,
                 )
-                log.warning("document failed: %s", failure.message, extra=fields)
+                log.warning("%s: %s", failure.reason, failure.message, extra=fields)
             else:
                 log.info("document deleted", extra={**fields, "status": "deleted"})
 
@@ -137,9 +229,7 @@ class Worker:
             return
 
         def stop(signum: int, _frame: object) -> None:
-            log.info("stop requested by signal %s; finishing documents in flight", signum)
-            if self.pipeline is not None:
-                self.pipeline.stop()
+            self.request_stop(signal.Signals(signum).name)
 
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -147,3 +237,9 @@ class Worker:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def _writable(folder: Path) -> bool:
+    import os
+
+    return os.access(folder, os.W_OK | os.X_OK)
