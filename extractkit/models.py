@@ -254,6 +254,7 @@ class ExtractOptions:
     max_archive_entries: int = 10_000
     max_archive_ratio: int = 200
     pdf_password: str = ""
+    office_password: str = ""
     preferred_extractors: tuple[str, ...] = ()
     disabled_extractors: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -31,6 +31,7 @@ from .plugins import Plugins
 from .processing import default_plugins, failure_from_error
 from .retry import RetryPolicy, call_with_retries
 from .stats import RunStats
+from .tempfiles import DEFAULT_TEMP_DIR
 
 log = logging.getLogger("extractkit.pipeline")
 
@@ -104,7 +105,7 @@ class Pipeline:
         self.options = options or ExtractOptions()
         self.executor: Executor = executor or InProcessExecutor(self.plugins, self.options)
         self.concurrency = max(1, concurrency)
-        self.temp_dir = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir()) / "extractkit"
+        self.temp_dir = Path(temp_dir) if temp_dir else DEFAULT_TEMP_DIR
         self.failure_log = FailureLog(failure_log)
         self.retry = retry or RetryPolicy()
         self.stats = stats or RunStats()

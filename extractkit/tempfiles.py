@@ -12,6 +12,9 @@ import re
 import tempfile
 from pathlib import Path
 
+#: Where job folders go unless TEMP_DIR says otherwise (the seed's /tmp/file-processor).
+DEFAULT_TEMP_DIR = Path(tempfile.gettempdir()) / "file-processor"
+
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
 
 

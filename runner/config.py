@@ -7,6 +7,7 @@ and, when it came from the environment, the variable.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -42,12 +43,16 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 def _as_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(value)
     if isinstance(value, str):
         value = value.strip()
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ValueError(f"expected a whole number, got {value!r}")
+        raise ValueError(f"expected a whole number, got {value!r}") from None
 
 
 def _as_float(value: Any) -> float:
@@ -56,7 +61,7 @@ def _as_float(value: Any) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {value!r}") from None
 
 
 def _as_bool(value: Any) -> bool:
@@ -104,6 +109,18 @@ def _non_negative(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return check
 
 
+def _progress_mode(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = _as_str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    try:
+        return "on" if _as_bool(text) else "off"
+    except ValueError:
+        raise ValueError(f"expected auto, on or off, got {value!r}") from None
+
+
 def _port(value: Any) -> int:
     number = _as_int(value)
     if not -1 <= number <= 65535:
@@ -132,7 +149,7 @@ WORKER_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "isolation": (_as_bool, True),
     "log_level": (_log_level, "INFO"),
     "sqs_visibility_timeout": (_positive(_as_int), 600),
-    "progress": (_as_str, "auto"),
+    "progress": (_progress_mode, "auto"),
     "retry_attempts": (_positive(_as_int), 4),
     "health_port": (_port, -1),
     "health_host": (_as_str, "127.0.0.1"),
@@ -141,19 +158,47 @@ WORKER_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "instance_events": (_as_bool, True),
     "metrics_interval": (_positive(_as_float), 60.0),
 }
-EXTRACT_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
-    "ocr_languages": (_as_str, "jpn+eng"),
-    "ocr_dpi": (_positive(_as_int), 300),
-    "ocr_enabled": (_as_bool, True),
-    "ocr_timeout": (_positive(_as_float), 180.0),
-    "detect_orientation": (_as_bool, True),
-    "vertical_japanese": (_as_bool, True),
-    "max_pages": (_positive(_as_int), 2000),
-    "max_image_pixels": (_positive(_as_int), 178_956_970),
-    "pdf_password": (_as_str, ""),
-    "prefer": (_as_list, []),
-    "disable": (_as_list, []),
-}
+#: ``[extract]`` keys whose name differs from their :class:`ExtractOptions` field.
+EXTRACT_ALIASES = {"preferred_extractors": "prefer", "disabled_extractors": "disable"}
+#: ExtractOptions fields set from other sections (``max_file_size`` from ``worker.max_file_size_mb``).
+EXTRACT_DERIVED = {"max_file_size"}
+#: Fields whose value may be 0 (off).
+EXTRACT_MAY_BE_ZERO = {"max_archive_ratio"}
+
+
+def _as_table(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a table, e.g. [extract.extra], got {value!r}")
+    return dict(value)
+
+
+def _converter_for(annotation: str, may_be_zero: bool) -> Callable[[Any], Any]:
+    number = _non_negative if may_be_zero else _positive
+    return {
+        "str": _as_str,
+        "int": number(_as_int),
+        "float": number(_as_float),
+        "bool": _as_bool,
+        "tuple[str, ...]": _as_list,
+        "Mapping[str, Any]": _as_table,
+    }[annotation]
+
+
+def _extract_keys() -> dict[str, tuple[Callable[[Any], Any], Any]]:
+    """The ``[extract]`` keys, derived from :class:`ExtractOptions` so defaults live in one place."""
+    keys = {}
+    for option in dataclasses.fields(ExtractOptions):
+        if option.name in EXTRACT_DERIVED:
+            continue
+        default = option.default if option.default is not dataclasses.MISSING else option.default_factory()
+        if isinstance(default, tuple):
+            default = list(default)
+        convert = _converter_for(str(option.type), option.name in EXTRACT_MAY_BE_ZERO)
+        keys[EXTRACT_ALIASES.get(option.name, option.name)] = (convert, default)
+    return keys
+
+
+EXTRACT_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = _extract_keys()
 AWS_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "region": (_as_str, ""),
     "endpoint_url": (_as_str, ""),
@@ -196,21 +241,14 @@ class WorkerConfig:
 
     def extract_options(self) -> ExtractOptions:
         """The extractor settings, as :class:`ExtractOptions`."""
-        e = self.extract
-        return ExtractOptions(
-            ocr_languages=e["ocr_languages"],
-            ocr_dpi=e["ocr_dpi"],
-            ocr_enabled=e["ocr_enabled"],
-            ocr_timeout=e["ocr_timeout"],
-            detect_orientation=e["detect_orientation"],
-            vertical_japanese=e["vertical_japanese"],
-            max_pages=e["max_pages"],
-            max_image_pixels=e["max_image_pixels"],
-            max_file_size=int(self.worker["max_file_size_mb"] * 1024 * 1024),
-            pdf_password=e["pdf_password"],
-            preferred_extractors=tuple(e["prefer"]),
-            disabled_extractors=tuple(e["disable"]),
-        )
+        values: dict[str, Any] = {}
+        for option in dataclasses.fields(ExtractOptions):
+            key = EXTRACT_ALIASES.get(option.name, option.name)
+            if key in self.extract:
+                value = self.extract[key]
+                values[option.name] = tuple(value) if isinstance(value, list) else value
+        values["max_file_size"] = int(self.worker["max_file_size_mb"] * 1024 * 1024)
+        return ExtractOptions(**values)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -82,3 +82,28 @@ def test_broken_toml_and_missing_file(tmp_path):
         load_config(tmp_path / "missing.toml", environ={})
     with pytest.raises(ConfigError, match="pass --config"):
         load_config(None, environ={})
+
+
+def test_extract_keys_come_from_extract_options_with_their_defaults():
+    from extractkit.models import ExtractOptions
+
+    config = load_config(None, {"S3_BUCKET": "b", "EXTRACTKIT__EXTRACT__MAX_ARCHIVE_ENTRIES": "5"})
+    options = config.extract_options()
+    assert options.max_archive_entries == 5
+    assert options.max_archive_uncompressed == ExtractOptions().max_archive_uncompressed
+    assert options.office_password == ""
+
+
+def test_extract_extra_table_reaches_the_extractors(tmp_path):
+    path = tmp_path / "w.toml"
+    path.write_text('[source]\ntype = "folder"\npath = "."\n[extract.extra]\nmy_plugin_option = 3\n')
+    assert load_config(path, {}).extract_options().extra == {"my_plugin_option": 3}
+
+
+def test_fractional_worker_count_and_unknown_progress_word_are_refused():
+    with pytest.raises(ConfigError, match="whole number"):
+        load_config(None, {"S3_BUCKET": "b", "MAX_WORKERS": "2.5"})
+    with pytest.raises(ConfigError, match="auto, on or off"):
+        load_config(None, {"S3_BUCKET": "b", "EXTRACTKIT__WORKER__PROGRESS": "sometimes"})
+    assert load_config(None, {"S3_BUCKET": "b", "EXTRACTKIT__WORKER__PROGRESS": "ON"}).worker["progress"] == "on"
+    assert load_config(None, {"S3_BUCKET": "b", "EXTRACTKIT__WORKER__PROGRESS": "yes"}).worker["progress"] == "on"
