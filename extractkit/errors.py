@@ -6,10 +6,39 @@ Setup errors (configuration, plugins) stop the program with a distinct exit code
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from .models import Attempt
+
+class ExitCode(IntEnum):
+    """Every exit status extractkit uses: the CLI, the errors and the isolated children share these."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    PLUGIN = 3
+    START_FAILED = 4
+    UNSUPPORTED = 10
+    CORRUPT = 11
+    ENCRYPTED = 12
+    TOO_LARGE = 13
+    EMPTY = 14
+    UNREADABLE = 15
+    TIMEOUT = 16
+    MEMORY = 17
+    CRASHED = 18
+    FORBIDDEN = 19
+    INVALID_MESSAGE = 20
+    GONE = 21
+    SINK_ERROR = 22
+    UNAVAILABLE = 69  # EX_UNAVAILABLE
+    INTERNAL = 70  # EX_SOFTWARE
+    TEMPFAIL = 75  # EX_TEMPFAIL
+    CONFIG = 78  # EX_CONFIG
+    INTERRUPTED = 130
+
 
 TRANSIENT = "transient"
 PERMANENT = "permanent"
@@ -18,13 +47,13 @@ PERMANENT = "permanent"
 class ExtractkitError(Exception):
     """Base class of every error extractkit raises on purpose."""
 
-    exit_code: ClassVar[int] = 1
+    exit_code: ClassVar[int] = ExitCode.FAILED
 
 
 class ConfigError(ExtractkitError):
     """A configuration key is missing, misspelt or has a bad value."""
 
-    exit_code = 78  # EX_CONFIG
+    exit_code = ExitCode.CONFIG
 
     def __init__(self, key: str, problem: str) -> None:
         self.key = key
@@ -35,7 +64,7 @@ class ConfigError(ExtractkitError):
 class PluginError(ExtractkitError):
     """A plugin could not be loaded, or its hooks do not match any spec."""
 
-    exit_code = 3
+    exit_code = ExitCode.PLUGIN
 
 
 class NoPluginAnswered(PluginError):
@@ -45,7 +74,7 @@ class NoPluginAnswered(PluginError):
 class ServiceUnreachable(ExtractkitError):
     """A configured service (queue, bucket, search cluster) cannot be reached."""
 
-    exit_code = 69  # EX_UNAVAILABLE
+    exit_code = ExitCode.UNAVAILABLE
 
 
 class DocumentError(ExtractkitError):
@@ -77,77 +106,77 @@ class PermanentError(DocumentError):
     """A failure that will happen again on every attempt: record it, never retry."""
 
     failure_class = PERMANENT
-    exit_code = 10
+    exit_code = ExitCode.UNSUPPORTED
 
 
 class UnsupportedFormat(PermanentError):
     """No extractor handles the document's type."""
 
     reason = "unsupported"
-    exit_code = 10
+    exit_code = ExitCode.UNSUPPORTED
 
 
 class CorruptDocument(PermanentError):
     """The file is damaged or is not what its type claims."""
 
     reason = "corrupt"
-    exit_code = 11
+    exit_code = ExitCode.CORRUPT
 
 
 class EncryptedDocument(PermanentError):
     """The document needs a password."""
 
     reason = "encrypted"
-    exit_code = 12
+    exit_code = ExitCode.ENCRYPTED
 
 
 class TooLarge(PermanentError):
     """The document exceeds a size, page or pixel limit."""
 
     reason = "too_large"
-    exit_code = 13
+    exit_code = ExitCode.TOO_LARGE
 
 
 class EmptyDocument(PermanentError):
     """The file has no bytes at all."""
 
     reason = "empty"
-    exit_code = 14
+    exit_code = ExitCode.EMPTY
 
 
 class UnreadableDocument(PermanentError):
     """The path does not exist or cannot be read."""
 
     reason = "unreadable"
-    exit_code = 15
+    exit_code = ExitCode.UNREADABLE
 
 
 class Forbidden(PermanentError):
     """The document lies outside what this worker may read (another bucket, say)."""
 
     reason = "forbidden"
-    exit_code = 19
+    exit_code = ExitCode.FORBIDDEN
 
 
 class InvalidMessage(PermanentError):
     """A queue message that names no document this worker understands."""
 
     reason = "invalid_message"
-    exit_code = 20
+    exit_code = ExitCode.INVALID_MESSAGE
 
 
 class DocumentGone(PermanentError):
     """The document no longer exists at its origin: it is removed from the store, not recorded."""
 
     reason = "gone"
-    exit_code = 21
+    exit_code = ExitCode.GONE
 
 
 class SinkFailed(PermanentError):
     """The sink refused a record (a mapping error, say) or failed on it unexpectedly."""
 
     reason = "sink_error"
-    exit_code = 22
+    exit_code = ExitCode.SINK_ERROR
 
 
 class MissingExtra(UnsupportedFormat):
@@ -166,21 +195,21 @@ class ExtractionTimeout(PermanentError):
     """Extraction ran past its wall-clock or CPU budget."""
 
     reason = "timeout"
-    exit_code = 16
+    exit_code = ExitCode.TIMEOUT
 
 
 class MemoryLimitExceeded(PermanentError):
     """Extraction went over its memory cap."""
 
     reason = "memory"
-    exit_code = 17
+    exit_code = ExitCode.MEMORY
 
 
 class ExtractorCrashed(PermanentError):
     """The process extracting the document died or the extractor raised unexpectedly."""
 
     reason = "crashed"
-    exit_code = 18
+    exit_code = ExitCode.CRASHED
 
 
 class TransientError(DocumentError):
@@ -188,7 +217,7 @@ class TransientError(DocumentError):
 
     failure_class = TRANSIENT
     reason = "transient"
-    exit_code = 75  # EX_TEMPFAIL
+    exit_code = ExitCode.TEMPFAIL
 
 
 class NetworkError(TransientError):

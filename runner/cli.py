@@ -14,9 +14,8 @@ from pathlib import Path
 
 import click
 
-from extractkit.errors import ExtractkitError
+from extractkit.errors import ExitCode, ExtractkitError
 
-INTERNAL_ERROR = 70  # EX_SOFTWARE
 DEFAULT_INDEX = ".extractkit/index.db"
 
 
@@ -164,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="extractkit", standalone_mode=False)
     except click.exceptions.Abort:
         _fail("aborted")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -173,12 +172,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception as exc:
         if os.environ.get("EXTRACTKIT_DEBUG"):
             traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc} (set EXTRACTKIT_DEBUG=1 for the traceback and report it)")
-        sys.exit(INTERNAL_ERROR)
+        sys.exit(ExitCode.INTERNAL)
     sys.exit(0)
 
 
