@@ -1,0 +1,1 @@
+"""Legacy Office extractors: Word, Excel and PowerPoint 97-2003 (.doc, .xls, .ppt; extra ``legacy_office``)."""
