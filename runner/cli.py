@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from extractkit.errors import ExitCode, ExtractkitError
+from extractkit.errors import ConfigError, ExitCode, ExtractkitError
+from extractkit.interfaces import Sink
 
 DEFAULT_INDEX = ".extractkit/index.db"
 
@@ -127,34 +128,53 @@ def plugins(output_format: str, extra_plugins: tuple[str, ...]) -> None:
     "index_path",
     type=click.Path(path_type=Path),
     default=None,
-    help=f"Index file (default: the config's [sink] path, else {DEFAULT_INDEX}).",
+    help=f"Local index file (default: the config's sink, else {DEFAULT_INDEX}).",
 )
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def search(query: str, index_path: Path | None, config_path: Path | None, limit: int, output_format: str) -> None:
-    """Search the local index for QUERY (every word must occur)."""
-    from extractkit_plugins.local.local_index_sink import LocalIndex
-
-    if index_path is None and config_path is not None:
-        from .config import load_config
-
-        index_path = Path(load_config(config_path).sink.get("path", DEFAULT_INDEX))
-    index = LocalIndex(index_path or DEFAULT_INDEX, create=False)
+    """Search the index for QUERY: the config's sink (local index or OpenSearch), or --index FILE."""
+    if not query.strip():
+        raise click.UsageError("QUERY is empty; give the words to search for")
+    sink = _search_sink(index_path, config_path)
     try:
-        hits = index.search(query, limit=limit)
+        hits = sink.search(query, limit=limit)
     finally:
-        index.close()
+        sink.close()
     if output_format == "json":
         for hit in hits:
             click.echo(json.dumps(hit.__dict__, ensure_ascii=False))
     else:
         for hit in hits:
             location = hit.uri[7:] if hit.uri.startswith("file://") else hit.uri
-            click.echo(f"{location}\n    {hit.snippet}")
+            where = f", page {hit.page}" if hit.page is not None else ""
+            click.echo(f"{location}  (score {hit.score:.2f}{where})\n    {hit.snippet}")
     if not hits:
         _fail(f"no document matches '{query}'")
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)
+
+
+def _search_sink(index_path: Path | None, config_path: Path | None) -> Sink:
+    """The sink ``search`` reads: --index FILE (a local index), else the config's sink, else the default index."""
+    from extractkit_plugins.local.local_index_sink import LocalIndexSink
+
+    if index_path is None and config_path is not None:
+        from extractkit.plugins import load_plugins
+
+        from .config import load_config
+
+        config = load_config(config_path)
+        sink = load_plugins(extra=tuple(config.plugins["load"])).make_sink(config.sink_type, config.sink_options())
+        if not sink.searchable:
+            raise ConfigError(
+                "sink.type",
+                f"the config's sink is '{sink.name}', which cannot be searched; "
+                "search reads a 'local_index' or 'opensearch' sink (or pass --index FILE)",
+            )
+        return sink
+    path = index_path or Path(DEFAULT_INDEX)
+    return LocalIndexSink({"path": str(path), "create": False})
 
 
 def main(argv: list[str] | None = None) -> None:

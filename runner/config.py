@@ -156,6 +156,7 @@ WORKER_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "drain_timeout": (_positive(_as_float), 120.0),
     "lifecycle_hook_name": (_as_str, ""),
     "instance_events": (_as_bool, True),
+    "instance_event_interval": (_positive(_as_float), 5.0),
     "metrics_interval": (_positive(_as_float), 60.0),
 }
 #: ``[extract]`` keys whose name differs from their :class:`ExtractOptions` field.

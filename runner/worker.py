@@ -148,7 +148,7 @@ class Worker:
             health = HealthServer(self.config.worker["health_host"], port, readiness).start()
         self._watcher: InstanceEventWatcher | None = None
         if self.source.redelivers and self.config.worker["instance_events"]:
-            watcher = InstanceEventWatcher(self.request_stop)
+            watcher = InstanceEventWatcher(self.request_stop, interval=self.config.worker["instance_event_interval"])
             if watcher.start():
                 self._watcher = watcher
         metrics_thread = None

@@ -100,14 +100,17 @@ class JsonlSink(Sink):
         return [None] * len(records)
 
     def check(self) -> None:
-        """The output file's folder must be writable."""
-        if self.path != "-":
-            from extractkit.errors import ServiceUnreachable
+        """The output file, or the nearest existing folder above it, must be writable; changes nothing."""
+        if self.path == "-":
+            return
+        from extractkit.errors import ServiceUnreachable
 
-            folder = Path(self.path).parent
-            folder.mkdir(parents=True, exist_ok=True)
-            if not os.access(folder, os.W_OK):
-                raise ServiceUnreachable(f"sink path '{self.path}' is not writable; check [sink] path")
+        target = Path(self.path)
+        existing = target if target.exists() else target.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not os.access(existing, os.W_OK):
+            raise ServiceUnreachable(f"sink path '{self.path}' is not writable; check [sink] path")
 
     def close(self) -> None:
         """Close the file (standard output stays open)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -225,26 +226,42 @@ class LocalIndexSink(Sink):
     """Writes results and failures into a :class:`LocalIndex`."""
 
     name = "local_index"
+    searchable = True
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
-        reject_unknown("sink", self.options, ("path",))
+        reject_unknown("sink", self.options, ("path", "create"))
         self.path = str(self.options.get("path", DEFAULT_PATH))
+        self.create = bool(self.options.get("create", True))
         self._index: LocalIndex | None = None
 
     @property
     def index(self) -> LocalIndex:
         """The open index, created on first use."""
         if self._index is None:
+            if not self.create:
+                _require_local_index_file(Path(self.path))
             try:
-                self._index = LocalIndex(self.path)
+                self._index = LocalIndex(self.path, create=self.create)
             except sqlite3.Error as exc:
                 raise ServiceUnreachable(f"local index '{self.path}' cannot be opened: {exc}") from exc
         return self._index
 
     def check(self) -> None:
-        """The index file can be opened or created."""
-        self.index  # noqa: B018
+        """The index file can be opened, or its folder created; changes nothing."""
+        path = Path(self.path)
+        if path.exists():
+            _require_local_index_file(path)
+            return
+        existing = path.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise ServiceUnreachable(f"local index '{self.path}' cannot be created (check [sink] path)")
+
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        """Search the index (see :meth:`LocalIndex.search`)."""
+        return self.index.search(query, limit=limit)
 
     def write(self, document: Document, result: ExtractionResult) -> None:
         """Index one document."""
@@ -272,6 +289,22 @@ class LocalIndexSink(Sink):
         if self._index is not None:
             self._index.close()
             self._index = None
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _require_local_index_file(path: Path) -> None:
+    """Refuse, in one line, a path that is not a local index (a JSON Lines file, say)."""
+    if not path.exists():
+        raise ServiceUnreachable(f"no local index at '{path}'; run 'make run' or 'extractkit run' first")
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise ServiceUnreachable(
+            f"'{path}' is not a local index (search reads the SQLite file a 'local_index' sink writes; "
+            "for an OpenSearch sink pass --config)"
+        )
 
 
 @hookimpl
