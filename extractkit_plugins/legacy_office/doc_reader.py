@@ -47,15 +47,18 @@ class DocReader:
 
     def extract(self, document: Document) -> ExtractionResult:
         """Open the container, decrypting it with the configured password when it is encrypted."""
+        return self._extract(document, decrypted=False)
+
+    def _extract(self, document: Document, *, decrypted: bool) -> ExtractionResult:
         container = open_container(document, "Word")
         try:
             word = self._word_stream(document, container)
             fib = self._fib(document, word)
-            if fib.encrypted:
+            if fib.encrypted and not decrypted:
                 container.close()
                 with decrypted_copy(document, self.options, "Word", extra=EXTRA) as path:
                     plain = Document(uri=document.uri, path=path, name=document.name, size=path.stat().st_size)
-                    result = self.extract(plain)
+                    result = self._extract(plain, decrypted=True)
                 metadata = {**result.metadata, "encrypted": True}
                 return ExtractionResult(text=result.text, pages=result.pages, metadata=metadata)
             table = b""
