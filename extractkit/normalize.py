@@ -45,3 +45,33 @@ def clean_text(text: str) -> str:
     text = _TRAILING_SPACE.sub("\n", text)
     text = _MANY_BLANK_LINES.sub("\n\n", text)
     return unicodedata.normalize("NFC", text).strip()
+
+
+def joins_without_space(left: str, right: str) -> bool:
+    """True when a soft line break between ``left`` and ``right`` (the characters either side) is no word boundary.
+
+    Japanese and Chinese put no space between words, so a wrapped line that ends or starts
+    with a CJK character continues without one; between two Latin characters the break is a space.
+    """
+    return bool(left) and bool(right) and (is_cjk(left) or is_cjk(right))
+
+
+def join_wrapped_lines(lines: list[str], wrapped: list[bool]) -> str:
+    """Join text lines: a soft break next to CJK text vanishes, every other break stays a newline.
+
+    ``wrapped[i]`` says line ``i`` runs on into line ``i + 1`` (it was wrapped because it reached
+    the end of its measure, as its geometry shows) rather than ending its paragraph or item.
+    Latin line breaks are kept as they are (whitespace to an index), so hyphenation is untouched.
+    """
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        if index and out:
+            previous = lines[index - 1].rstrip()
+            current = line.lstrip()
+            if wrapped[index - 1] and previous and current and joins_without_space(previous[-1], current[0]):
+                out[-1] = out[-1].rstrip()
+                out.append(current)
+                continue
+            out.append("\n")
+        out.append(line)
+    return "".join(out)

@@ -79,11 +79,47 @@ def test_vertical_japanese_text_layer_comes_in_reading_order(corpus, plugins):
 def test_table_pdfs_read_without_ocr_and_rotation_changes_nothing(corpus, plugins):
     straight = extractkit.extract(corpus / "pdfplumber" / "nics-background-checks-2015-11.pdf", plugins=plugins)
     rotated = extractkit.extract(corpus / "pdfplumber" / "nics-background-checks-2015-11-rotated.pdf", plugins=plugins)
-    assert straight.text.startswith("State / Territory Permit Handgun Long Gun")
+    # The title is drawn after the table; top to bottom it comes first, then the header rows.
+    lines = straight.text.splitlines()
+    assert lines[0] == "NICS Firearm Background Checks"
+    assert lines[2].startswith("State / Territory Permit Handgun Long Gun")
     assert "Wyoming" in straight.text
-    assert rotated.text.startswith("State / Territory Permit Handgun Long Gun")  # turned, not tategaki
-    assert sorted(rotated.text.splitlines()) == sorted(straight.text.splitlines())
+    assert rotated.text.startswith("NICS Firearm Background Checks\n")  # turned, not tategaki
+    assert sorted(rotated.text.splitlines()) == sorted(lines)
     assert straight.ocr_pages == rotated.ocr_pages == 0
+
+
+def test_table_cells_are_separated_by_their_measured_gaps(corpus, plugins):
+    result = extractkit.extract(corpus / "pdfplumber" / "nics-background-checks-2015-11.pdf", plugins=plugins)
+    rows = {line.split(" ", 1)[0]: line for line in result.text.splitlines()}
+    # pdfium alone gives "Hawaii 1,248 0 00 0 ..." and "Virginia 622 24,052 22,348 974 00 0 ...".
+    assert rows["Hawaii"] == "Hawaii 1,248 " + "0 " * 11 + "1 3 " + "0 " * 7 + "1,252"
+    assert rows["Virginia"].startswith("Virginia 622 24,052 22,348 974 0 0 0 ")
+    assert rows["Wyoming"].endswith(" 5,017")
+
+
+def test_turned_text_is_read_from_its_own_top(tmp_path, plugins):
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    with pdf.rotation(90, x=300, y=420):
+        for number in (5, 4, 3, 2, 1):  # drawn bottom line first, as some producers do
+            pdf.text(150, 280 + number * 20, f"Line number {number} of the turned page")
+    pdf.output(str(tmp_path / "turned.pdf"))
+    result = extractkit.extract(tmp_path / "turned.pdf", plugins=plugins)
+    assert result.text.splitlines() == [f"Line number {number} of the turned page" for number in range(1, 6)]
+
+
+def test_pdfplumber_declines_vertical_pages(corpus, plugins):
+    options = ExtractOptions(preferred_extractors=("pdfplumber",))
+    result = extractkit.extract(corpus / "pdfminer.six" / "jo.pdf", plugins=plugins, options=options)
+    reference = (corpus / "pdfminer.six" / "jo.txt.ref").read_text(encoding="utf-8")
+    assert result.extractor == "pdfplumber"
+    assert result.pages[0].engine == "pdfium"
+    assert cer(reference, result.text) == 0.0
+    assert "  " not in result.text
 
 
 def test_simple_english_pdf(corpus, plugins):

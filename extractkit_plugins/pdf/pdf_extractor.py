@@ -22,7 +22,8 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge, UnreadableDocument
@@ -32,6 +33,7 @@ from extractkit.normalize import contains_cjk_letters
 from extractkit_plugins.image.ocr import ENGINE as OCR_ENGINE
 from extractkit_plugins.image.ocr import ocr_image
 
+from .pdf_layout import UPRIGHT_TOLERANCE, arrange, measure_lines, needs_arranging, runs_vertically
 from .pdf_text_quality import SPARSE, TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
 
 if TYPE_CHECKING:
@@ -44,10 +46,6 @@ TEXT_ENGINE = "pdfium"
 #: Rendering never makes a bitmap bigger than this (nor ``max_image_pixels``), nor a side longer.
 MAX_RASTER_PIXELS = 40_000_000
 MAX_RASTER_SIDE = 30_000
-#: How many lines are looked at to decide whether a page's text runs vertically, and how far
-#: (degrees) a glyph may be turned and still count as upright.
-ORIENTATION_SAMPLE_LINES = 60
-UPRIGHT_TOLERANCE = 10.0
 
 _PDFIUM_ERROR_NAMES = {1: "unknown error", 2: "file error", 3: "format error", 6: "page error"}
 _PDF_DATE = re.compile(
@@ -221,8 +219,8 @@ def read_page(pdf: Any, index: int, name: str, options: ExtractOptions) -> PageR
 def _read_loaded_page(page: Any, options: ExtractOptions) -> PageReading:
     textpage = page.get_textpage()
     try:
-        text = page_text(textpage)
         width, height = page.get_size()
+        text = page_text(textpage, _content_width(page, width, height))
         quality = assess_text(
             text,
             page_area=width * height,
@@ -235,6 +233,11 @@ def _read_loaded_page(page: Any, options: ExtractOptions) -> PageReading:
         return PageReading(text=text, quality=quality)
     dpi = raster_dpi(width, height, options.ocr_dpi, options.max_image_pixels)
     return PageReading(text=text, quality=quality, image=render_page(page, dpi), dpi=dpi)
+
+
+def _content_width(page: Any, width: float, height: float) -> float:
+    """The page's width in the coordinates of its text (before ``/Rotate`` turns it for display)."""
+    return height if page.get_rotation() in (90, 270) else width
 
 
 def raster_dpi(width_pt: float, height_pt: float, wanted_dpi: int, max_pixels: int) -> int:
@@ -259,17 +262,40 @@ def render_page(page: Any, dpi: int) -> Image.Image:
     return image
 
 
-def page_text(textpage: Any) -> str:
+def page_text(textpage: Any, page_width: float = 0.0) -> str:
     """A page's text layer with plain line breaks; tategaki columns are put in reading order."""
     raw_text = textpage.get_text_range()
     if not raw_text:
         return ""
+    lines = geometry = None
     if contains_cjk_letters(raw_text):  # only Japanese and Chinese are set in vertical columns
         lines = _lines_with_offsets(raw_text)
-        if _runs_vertically(textpage, lines):
+        geometry = measure_lines(textpage, lines)
+        if runs_vertically(lines, geometry):
             raw_text = "\n".join(_vertical_reading_order(textpage, lines))
+            lines = None
+    elif needs_arranging(textpage, raw_text):
+        lines = _lines_with_offsets(raw_text)
+    if lines is not None:
+        raw_text = arrange(textpage, lines, page_width, geometry)
     text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
-    return text.replace("\x02", "-")  # pdfium marks a hyphen that breaks a word at a line end with U+0002
+    # pdfium marks a hyphen that breaks a word at a line end with U+0002, and the document's own
+    # hyphen there (where its font maps none) with the non-character U+FFFE.
+    return text.replace("\x02", "-").replace("\ufffe", "-")
+
+
+def vertical_page_text(pdf: Any, index: int) -> str | None:
+    """A page's text in tategaki reading order if it is set in vertical columns, else ``None``; call under the lock."""
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            lines = _lines_with_offsets(textpage.get_text_range() or "")
+            return page_text(textpage) if runs_vertically(lines, measure_lines(textpage, lines)) else None
+        finally:
+            textpage.close()
+    finally:
+        page.close()
 
 
 def _lines_with_offsets(text: str) -> list[tuple[str, int]]:
@@ -310,29 +336,6 @@ def _measure(textpage: Any, line: str, offset: int) -> tuple[Box, bool] | None:
     return box, upright
 
 
-def _runs_vertically(textpage: Any, lines: list[tuple[str, int]]) -> bool:
-    """True when most sampled lines are tategaki: upright glyphs running top to bottom.
-
-    Rotated text (a landscape page turned with ``/Rotate``, glyphs drawn at an angle) also runs
-    up or down the page, but its glyphs are turned, so it is not reordered.
-    """
-    vertical = horizontal = 0
-    for line, offset in lines:
-        if len(line.strip()) < 3:
-            continue
-        measured = _measure(textpage, line, offset)
-        if measured is None:
-            continue
-        (left, bottom, right, top), upright = measured
-        if upright and top - bottom > 2 * (right - left):
-            vertical += 1
-        else:
-            horizontal += 1
-        if vertical + horizontal >= ORIENTATION_SAMPLE_LINES:
-            break
-    return vertical >= 2 and vertical > 0.6 * (vertical + horizontal)
-
-
 def _vertical_reading_order(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
     """Columns grouped into tiers top to bottom; within a tier, columns right to left."""
     boxed = []
@@ -361,3 +364,39 @@ def _vertical_reading_order(textpage: Any, lines: list[tuple[str, int]]) -> list
 def register_extractors(register: Any) -> None:
     """Register the PDF extractor."""
     register(PdfExtractor)
+
+
+#: A one-page PDF with a text layer, extracted once in the template process so pdfium starts warm.
+WARM_UP_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]/Contents 4 0 R"
+    b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n4 0 obj<</Length 33>>stream\nBT /F1 12 Tf 20 100 Td (warm) Tj ET\n"
+    b"endstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@hookimpl
+def estimate_pages(path: Path, mime_type: str, options: ExtractOptions) -> int | None:
+    """A PDF's page count from pdfium; ``None`` for other types and for files pdfium cannot open."""
+    if mime_type not in PdfExtractor.mime_types:
+        return None
+    import pypdfium2 as pdfium
+
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(str(path), password=options.pdf_password or None)
+        except (pdfium.PdfiumError, OSError):
+            return None
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
+
+
+@hookimpl
+def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
+    """Load pdfium and have a one-page PDF extracted."""
+    import pypdfium2  # noqa: F401 (imported to be inherited loaded)
+
+    register_sample("warm.pdf", WARM_UP_PDF)

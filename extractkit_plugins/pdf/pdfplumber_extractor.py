@@ -7,6 +7,10 @@ than pdfium and fragile on broken files, which is why it is not the default.
 Text comes from ``Page.extract_text(layout=True)`` (set ``extra["pdfplumber_layout"] = False``
 for plain reading order). Pages whose text is unusable are rendered with pdfium and OCR'd, with
 the same rules as the ``pdf`` extractor.
+
+pdfplumber lays every page out in horizontal rows, which scatters vertical Japanese (tategaki)
+into rows of single characters padded with hundreds of spaces. It declines such pages: their
+text comes from the ``pdf`` extractor's vertical reading order (engine ``pdfium``).
 """
 
 from __future__ import annotations
@@ -19,10 +23,20 @@ from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, EncryptedDocument
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, Page
+from extractkit.normalize import contains_cjk_letters
 from extractkit_plugins.image.ocr import ENGINE as OCR_ENGINE
 from extractkit_plugins.image.ocr import ocr_image
 
-from .pdf_extractor import PDFIUM_LOCK, check_page_count, open_pdf, raster_dpi, read_metadata, render_page
+from .pdf_extractor import (
+    PDFIUM_LOCK,
+    TEXT_ENGINE,
+    check_page_count,
+    open_pdf,
+    raster_dpi,
+    read_metadata,
+    render_page,
+    vertical_page_text,
+)
 from .pdf_text_quality import SPARSE, TextQuality, assess_text
 
 ENGINE = "pdfplumber"
@@ -69,7 +83,15 @@ class PdfplumberExtractor(Extractor):
             raise CorruptDocument(f"{document.name} cannot be parsed by pdfplumber ({cause!r}); the file is damaged")
         except (PSException, *PARSER_ERRORS) as exc:
             raise CorruptDocument(f"{document.name} cannot be parsed by pdfplumber ({exc!r}); the file is damaged")
-        pages = tuple(self._page(document, index, text, quality) for index, (text, quality) in enumerate(readings))
+        vertical = self._vertical_pages(
+            document, [index for index, (text, _) in enumerate(readings) if contains_cjk_letters(text)]
+        )
+        pages = tuple(
+            Page(number=index + 1, text=vertical[index], ocr=False, engine=TEXT_ENGINE)
+            if index in vertical
+            else self._page(document, index, text, quality)
+            for index, (text, quality) in enumerate(readings)
+        )
         metadata["ocr_pages"] = sum(1 for page in pages if page.ocr)
         text = "\n\n".join(page.text for page in pages if page.text)
         return ExtractionResult(text=text, pages=pages, metadata=metadata)
@@ -82,6 +104,22 @@ class PdfplumberExtractor(Extractor):
                 return read_metadata(pdf)
             finally:
                 pdf.close()
+
+    def _vertical_pages(self, document: Document, indexes: list[int]) -> dict[int, str]:
+        """The pdfium reading-order text of those pages (by index) that are set in vertical columns."""
+        if not indexes:
+            return {}
+        found: dict[int, str] = {}
+        with PDFIUM_LOCK:
+            pdf = open_pdf(document, self.options.pdf_password)
+            try:
+                for index in indexes:
+                    text = vertical_page_text(pdf, index)
+                    if text is not None:
+                        found[index] = text
+            finally:
+                pdf.close()
+        return found
 
     @staticmethod
     def _read(page: Any, layout: bool) -> tuple[str, TextQuality]:
