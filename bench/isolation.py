@@ -143,9 +143,10 @@ class PeakSampler:
 
 def build_executor(mode: str, workers: int, temp_dir: Path):
     """The executor under test, with the default limits."""
+    from extractkit.executors import InProcessExecutor
     from extractkit.models import ExtractOptions
     from extractkit.plugins import Plugins, PluginSpec
-    from runner.isolation import InProcessExecutor, IsolatedExecutor, IsolationLimits
+    from runner.isolation import IsolatedExecutor, IsolationLimits
 
     spec = PluginSpec(entry_points=False)
     if mode == "in-process":

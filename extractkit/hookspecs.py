@@ -7,9 +7,12 @@ Specs grow by gaining arguments, never by changing existing ones.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pluggy
+
+if TYPE_CHECKING:
+    from .models import ExtractOptions
 
 PROJECT_NAME = "extractkit"
 
@@ -55,4 +58,35 @@ def detect_mime_type(path: Path, name: str) -> str | None:
     plugin (most recently registered first) that returns a string decides;
     return ``None`` to let the next one try. Never raise for a bad file:
     return ``application/octet-stream``.
+    """
+
+
+@hookspec(firstresult=True)
+def estimate_pages(path: Path, mime_type: str, options: ExtractOptions) -> int | None:
+    """Count the pages of the document at ``path`` cheaply, before it is extracted.
+
+    ``mime_type`` is the detected type; ``options`` are the run's extraction
+    options (a PDF's ``pdf_password``, say). Called in the extraction child only
+    when a per-page time budget (``seconds_per_page``) is configured; the page
+    count, capped at ``max_pages``, extends the document's wall-clock and CPU
+    limits. firstresult: the first plugin (most recently registered first) that
+    returns an int decides; return ``None`` for a type you do not read or a file
+    you cannot open, and leave the error to the extractor. Must be fast: it runs
+    inside the document's time budget.
+    """
+
+
+@hookspec
+def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
+    """Get ready for documents in the process the extraction children are forked from.
+
+    Called once on every plugin in the isolation template process, before any
+    child is forked (never for in-process extraction). Import the heavy libraries
+    the plugin uses on first call, so every child inherits them loaded, and call
+    ``register_sample(file_name, data)`` with tiny files of the formats it reads
+    (the extension of ``file_name`` is a hint for type detection, as always); each
+    sample is then extracted once through detection, selection and extraction, to
+    fill the caches every child inherits. Returns nothing. An exception is logged
+    with the plugin's name and skips only that plugin; a missing optional library
+    should simply register nothing.
     """

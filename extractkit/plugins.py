@@ -38,6 +38,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "extractkit_plugins.type_detection",
     "extractkit_plugins.local.folder_source",
     "extractkit_plugins.text.text_extractor",
+    "extractkit_plugins.text.warm_up",
     "extractkit_plugins.office.docx_extractor",
     "extractkit_plugins.office.xlsx_extractor",
     "extractkit_plugins.office.pptx_extractor",

@@ -25,8 +25,8 @@ from extractkit.errors import PluginError
 from extractkit.models import ExtractOptions, Outcome
 from extractkit.plugins import PluginSpec
 from extractkit.processing import local_document
-from runner.child_handle import load_child_message
 from runner.isolation import InProcessExecutor, IsolatedExecutor, IsolationLimits
+from runner.isolation.protocol import load_child_message
 
 from conftest import TEST_PLUGINS
 from hostile.generate import HostileCase, generate, many_pages_pdf

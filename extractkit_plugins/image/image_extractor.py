@@ -94,7 +94,9 @@ class ImageExtractor(Extractor):
         try:
             frames = int(getattr(image, "n_frames", 1))
         except DECODE_ERRORS as exc:
-            raise CorruptDocument(f"{document.name}: its frames cannot be counted ({exc}); the file is damaged")
+            raise CorruptDocument(
+                f"{document.name}: its frames cannot be counted ({exc}); the file is damaged"
+            ) from exc
         if image.format in PAGED_FORMATS and frames > self.options.max_pages:
             raise TooLarge(
                 f"{document.name} has {frames} pages, over the {self.options.max_pages}-page limit (max_pages)"
@@ -208,3 +210,12 @@ def _dpi_of(frame: Image.Image) -> int:
 def register_extractors(register: Any) -> None:
     """Register the image extractor."""
     register(ImageExtractor)
+
+
+@hookimpl
+def warm_up(register_sample: Any) -> None:
+    """Load Pillow; no sample, since OCR on one would add about a second to every start."""
+    try:
+        import PIL.Image  # noqa: F401 (imported to be inherited loaded)
+    except ImportError:
+        return

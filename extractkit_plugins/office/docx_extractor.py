@@ -6,7 +6,8 @@ plugins stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, Callable
 
 from extractkit import hookimpl
 from extractkit.interfaces import Extractor
@@ -36,3 +37,17 @@ class DocxExtractor(Extractor):
 def register_extractors(register: Any) -> None:
     """Register the Word extractor."""
     register(DocxExtractor)
+
+
+@hookimpl
+def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
+    """Have a tiny Word file, made by python-docx, extracted once; nothing when the office extra is missing."""
+    try:
+        import docx
+    except ImportError:
+        return
+    buffer = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("warm up")
+    document.save(buffer)
+    register_sample("warm.docx", buffer.getvalue())

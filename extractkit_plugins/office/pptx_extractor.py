@@ -6,7 +6,8 @@ plugins stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, Callable
 
 from extractkit import hookimpl
 from extractkit.interfaces import Extractor
@@ -36,3 +37,18 @@ class PptxExtractor(Extractor):
 def register_extractors(register: Any) -> None:
     """Register the PowerPoint extractor."""
     register(PptxExtractor)
+
+
+@hookimpl
+def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
+    """Have a tiny PowerPoint file, made by python-pptx, extracted once; nothing when the office extra is missing."""
+    try:
+        import pptx
+    except ImportError:
+        return
+    buffer = io.BytesIO()
+    presentation = pptx.Presentation()
+    slide = presentation.slides.add_slide(presentation.slide_layouts[5])
+    slide.shapes.title.text = "warm up"
+    presentation.save(buffer)
+    register_sample("warm.pptx", buffer.getvalue())

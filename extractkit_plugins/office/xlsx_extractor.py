@@ -6,7 +6,8 @@ plugins stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, Callable
 
 from extractkit import hookimpl
 from extractkit.interfaces import Extractor
@@ -36,3 +37,17 @@ class XlsxExtractor(Extractor):
 def register_extractors(register: Any) -> None:
     """Register the Excel extractor."""
     register(XlsxExtractor)
+
+
+@hookimpl
+def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
+    """Have a tiny Excel file, made by openpyxl, extracted once; nothing when the office extra is missing."""
+    try:
+        import openpyxl
+    except ImportError:
+        return
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "warm up"
+    workbook.save(buffer)
+    register_sample("warm.xlsx", buffer.getvalue())

@@ -130,11 +130,13 @@ def open_pdf(document: Document, password: str = "") -> Any:
             if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
                 continue
             if code == pdfium_c.FPDF_ERR_FILE and not document.path.is_file():
-                raise UnreadableDocument(f"{document.name} cannot be opened; check that the file exists")
+                raise UnreadableDocument(f"{document.name} cannot be opened; check that the file exists") from exc
             reason = _PDFIUM_ERROR_NAMES.get(code or 1, "unknown error")
-            raise CorruptDocument(f"{document.name} is not a readable PDF (pdfium: {reason}); the file is damaged")
+            raise CorruptDocument(
+                f"{document.name} is not a readable PDF (pdfium: {reason}); the file is damaged"
+            ) from exc
         except OSError as exc:
-            raise UnreadableDocument(f"{document.name} cannot be read: {exc.strerror or exc}")
+            raise UnreadableDocument(f"{document.name} cannot be read: {exc.strerror or exc}") from exc
     if password:
         raise EncryptedDocument(f"{document.name} is encrypted and the configured pdf_password does not open it")
     raise EncryptedDocument(f"{document.name} is encrypted with a user password; set pdf_password to read it")

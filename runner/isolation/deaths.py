@@ -13,18 +13,16 @@ from dataclasses import dataclass
 from extractkit.errors import DocumentError, ExtractionTimeout, ExtractorCrashed, MemoryLimitExceeded
 from extractkit.models import Document, Failure, Outcome
 
-from .child_process import EXIT_MEMORY
-from .resource_limits import TreeMemory, describe_exit
+from .limits import TreeMemory, describe_exit
+from .protocol import ChildExit
 
-#: A worker that died by a signal while this close to its address-space limit is counted as out of memory.
+#: A child that died by a signal while this close to its address-space limit is counted as out of memory.
 ADDRESS_SPACE_NEAR_LIMIT = 0.9
-#: Exit status standing for "not known": the template process went away before reporting it.
-UNKNOWN_EXIT = 1 << 16
 
 
 @dataclass
 class Watch:
-    """What the parent knows about the document a worker is busy with."""
+    """What the worker knows about the document a child is busy with."""
 
     document: Document
     deadline: float
@@ -49,7 +47,7 @@ def timeout_error(watch: Watch, timeout_seconds: float, seconds_per_page: float 
 
 
 def memory_error(watch: Watch, memory_mb: int) -> MemoryLimitExceeded:
-    """The watchdog saw the worker's process tree pass the cap."""
+    """The watchdog saw the child's process tree pass the cap."""
     return MemoryLimitExceeded(
         f"{watch.document.name}: extraction used more than {memory_mb} MB of memory "
         f"(memory_limit_mb); raise the limit or split the file"
@@ -59,7 +57,7 @@ def memory_error(watch: Watch, memory_mb: int) -> MemoryLimitExceeded:
 def death_error(
     returncode: int, watch: Watch, *, cpu_seconds: float, memory_mb: int, address_space_limit: int | None
 ) -> DocumentError:
-    """The failure for a worker that died by itself with ``returncode``."""
+    """The failure for a child that died by itself with ``returncode``."""
     name = watch.document.name
     if returncode == -signal.SIGXCPU:
         return ExtractionTimeout(
@@ -71,7 +69,7 @@ def death_error(
         and watch.last_sample is not None
         and watch.last_sample.leader_virtual >= ADDRESS_SPACE_NEAR_LIMIT * address_space_limit
     )
-    if returncode == EXIT_MEMORY or near_limit:
+    if returncode == ChildExit.OUT_OF_MEMORY or near_limit:
         return MemoryLimitExceeded(
             f"{name}: extraction ran out of memory under the {memory_mb} MB limit "
             f"(memory_limit_mb); raise the limit or split the file"
@@ -81,5 +79,5 @@ def death_error(
             f"{name}: the extraction process was killed (SIGKILL), most likely by the kernel's "
             f"out-of-memory killer; lower max_workers or memory_limit_mb"
         )
-    how = "with an unknown status" if returncode == UNKNOWN_EXIT else f"({describe_exit(returncode)})"
+    how = "with an unknown status" if returncode == ChildExit.UNKNOWN else f"({describe_exit(returncode)})"
     return ExtractorCrashed(f"{name}: the extraction process died {how}; the file probably triggers a parser bug")

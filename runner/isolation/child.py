@@ -1,21 +1,21 @@
-"""Code that runs in the extraction children: the worker loop for one document after another.
+"""Code that runs in the extraction children: the child's job loop, one document after another.
 
-Workers are forked from a template process (see :mod:`runner.zygote`) that has
-already imported and warmed up the plugins, so a fresh worker costs a fork rather
-than an interpreter start. Each worker calls ``os.setsid()`` first, so it leads
-its own process group and every tool it runs (tesseract, pdftoppm) belongs to
-that group; then it caps its address space and serves jobs on its socket.
+Children are forked from the template process (see :mod:`runner.isolation.template`)
+that has already imported and warmed up the plugins, so a fresh child costs a fork
+rather than an interpreter start. Each child calls ``os.setsid()`` first, so it
+leads its own process group and every tool it runs (tesseract, pdftoppm) belongs
+to that group; then it caps its address space and serves jobs on its socket. The
+messages it exchanges with the worker are listed in :mod:`runner.isolation.protocol`.
 
-Messages are pickled tuples ``(kind, payload)``. Parent to worker: ``(JOB, Job)``
-or ``(STOP, None)``. Worker to parent: ``(READY, info)`` once, then per job
-``(EXTRACTOR, name)`` each time an extractor starts, ``(BUDGET, pages)`` when a
-per-page budget applies, and finally ``(OUTCOME, (mime_type, result, failure))``.
+When a per-page time budget is configured, the plugins estimate the document's
+pages (the ``estimate_pages`` hook) before the CPU limit is set.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import os
 import signal
 import tempfile
@@ -30,34 +30,29 @@ from extractkit.models import Document, ExtractOptions, Failure, Outcome
 from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import detect, process_document
 
-from .resource_limits import grant_cpu_budget, limit_address_space
+from .limits import grant_cpu_budget, limit_address_space
+from .protocol import ChildExit, FromChild, ToChild, message
 
-READY = "ready"
-ERROR = "error"
-EXTRACTOR = "extractor"
-BUDGET = "budget"
-OUTCOME = "outcome"
-JOB = "job"
-STOP = "stop"
+log = logging.getLogger("extractkit.isolation")
 
-#: Exit status of a worker that ran out of memory outside any extractor.
-EXIT_MEMORY = 86
-#: Exit status of a worker that failed for a reason of its own (a bug, not a document).
-EXIT_ERROR = 70
-
-PDF = "application/pdf"
 PARENT_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
 class ChildSettings:
-    """What the template and its workers need before the first document."""
+    """What the template process and its children need before the first document.
+
+    ``parent_pid`` is the worker's pid: the template exits when its parent changes.
+    ``log_level`` and ``json_logs`` repeat the worker's logging set-up in the template.
+    """
 
     plugin_spec: PluginSpec
     options: ExtractOptions
     memory_mb: int
     sys_path: tuple[str, ...]
     parent_pid: int
+    log_level: int = logging.WARNING
+    json_logs: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,7 +74,7 @@ def watch_parent(parent_pid: int) -> None:
 
 
 def _reporting_class(cls: type, report: Callable[[str], None]) -> type:
-    """A subclass of extractor ``cls`` that tells the parent when it starts on a document."""
+    """A subclass of extractor ``cls`` that tells the worker when it starts on a document."""
     name = cls.name
 
     def extract(self: Any, document: Document) -> Any:
@@ -93,7 +88,7 @@ def report_extractors(plugins: Plugins, conn: Connection) -> None:
     """Make every extractor announce itself, so a timeout can name the one that was running."""
 
     def report(name: str) -> None:
-        conn.send((EXTRACTOR, name))
+        conn.send(message(FromChild.EXTRACTOR, name))
 
     for name, registration in list(plugins.extractors.items()):
         plugins.extractors[name] = dataclasses.replace(registration, cls=_reporting_class(registration.cls, report))
@@ -103,7 +98,7 @@ PORTABLE_SCALARS = (str, int, float, bool, bytes, type(None), datetime.datetime,
 
 
 def portable(value: Any) -> Any:
-    """Turn metadata into plain values the parent accepts (unknown objects become strings)."""
+    """Turn metadata into plain values the worker accepts (unknown objects become strings)."""
     if isinstance(value, PORTABLE_SCALARS):
         return value
     if isinstance(value, Mapping):
@@ -121,23 +116,20 @@ def _use_temp_dir(path: str) -> None:
 
 
 def _pages_for_budget(document: Document, plugins: Plugins, options: ExtractOptions) -> tuple[Document, int]:
-    """Detect the document's type and, for a PDF, count its pages (capped at ``max_pages``)."""
+    """Detect the document's type and ask the plugins for its page count (capped at ``max_pages``); 0 if unknown."""
     try:
         document = detect(document, plugins, options)
     except DocumentError:
         return document, 0
-    if document.mime_type != PDF:
-        return document, 0
     try:
-        import pypdfium2
-
-        pdf = pypdfium2.PdfDocument(str(document.path), password=options.pdf_password or None)
-        try:
-            return document, min(len(pdf), options.max_pages)
-        finally:
-            pdf.close()
-    except Exception:
+        pages = plugins.pm.hook.estimate_pages(path=document.path, mime_type=document.mime_type, options=options)
+    except Exception as error:
+        # The extractor will meet the same file and report what is wrong with it; the budget only loses the extra.
+        log.warning("estimate_pages failed for %s: %r; no per-page time is added", document.name, error)
         return document, 0
+    if not isinstance(pages, int) or pages <= 0:
+        return document, 0
+    return document, min(pages, options.max_pages)
 
 
 def _memory_message(failure: Failure, document: Document, memory_mb: int) -> Failure:
@@ -156,7 +148,7 @@ def run_job(conn: Connection, plugins: Plugins, settings: ChildSettings, job: Jo
     if job.seconds_per_page:
         document, pages = _pages_for_budget(document, plugins, settings.options)
         if pages:
-            conn.send((BUDGET, pages))
+            conn.send(message(FromChild.BUDGET, pages))
             budget += pages * job.seconds_per_page
     grant_cpu_budget(budget)
     outcome: Outcome = process_document(document, plugins, settings.options)
@@ -167,40 +159,40 @@ def run_job(conn: Connection, plugins: Plugins, settings: ChildSettings, job: Jo
     if result is not None:
         result = dataclasses.replace(result, metadata=portable(result.metadata))
     mime_type = outcome.document.mime_type if outcome.document is not None else None
-    conn.send((OUTCOME, (mime_type, result, failure)))
+    conn.send(message(FromChild.OUTCOME, (mime_type, result, failure)))
 
 
 def _send_unexpected(conn: Connection, job: Job, error: BaseException) -> None:
     error_record = ExtractorCrashed(f"{job.document.name}: extraction failed outside any extractor: {error!r}")
     failure = Failure.from_error(error_record, uri=job.document.uri, stage="extract", plugin="isolation")
-    conn.send((OUTCOME, (job.document.mime_type, None, failure)))
+    conn.send(message(FromChild.OUTCOME, (job.document.mime_type, None, failure)))
 
 
 def serve(conn: Connection, plugins: Plugins, settings: ChildSettings) -> int:
-    """Answer jobs until told to stop or the parent goes away; return the exit status."""
+    """Answer jobs until told to stop or the worker goes away; return the exit status."""
     while True:
         try:
             kind, payload = conn.recv()
         except (EOFError, OSError):
-            return 0
-        if kind == STOP:
-            return 0
+            return ChildExit.OK
+        if kind == ToChild.STOP:
+            return ChildExit.OK
         try:
             run_job(conn, plugins, settings, payload)
         except MemoryError:
-            return EXIT_MEMORY
+            return ChildExit.OUT_OF_MEMORY
         except Exception as error:
             _send_unexpected(conn, payload, error)
         finally:
             os.chdir("/")
 
 
-def run_worker(fd: int, plugins: Plugins, settings: ChildSettings) -> int:
-    """Body of a freshly forked worker: own session, parent watch, memory cap, then serve jobs."""
+def run_child(fd: int, plugins: Plugins, settings: ChildSettings) -> int:
+    """Body of a freshly forked child: own session, parent watch, memory cap, then serve jobs."""
     os.setsid()
     conn = Connection(fd)
     threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     report_extractors(plugins, conn)
     limit = limit_address_space(settings.memory_mb)
-    conn.send((READY, {"pid": os.getpid(), "address_space_limit": limit}))
+    conn.send(message(FromChild.READY, {"pid": os.getpid(), "address_space_limit": limit}))
     return serve(conn, plugins, settings)

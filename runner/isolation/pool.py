@@ -1,31 +1,33 @@
-"""Extraction in child processes with a wall-clock limit, a memory cap and recycling.
+"""The pool: extraction in child processes with a wall-clock limit, a memory cap and recycling.
 
-:class:`IsolatedExecutor` keeps ``workers`` worker processes (see
-:mod:`runner.child_process`), forked from a warm template process
-(:mod:`runner.zygote`) so that starting or recycling one is cheap. Each call checks out an idle child, sends it the
-document and waits for the outcome under the deadline while sampling the memory
-of the child's process tree. A child that runs past the deadline or the memory
-cap is killed together with its whole process group (so tesseract or pdftoppm
-started by a parser die with it); a child that dies on its own (a segfault, an
-abort, ``SIGXCPU`` from its CPU limit) is reaped the same way. Either way the
-document becomes a permanent failure (``timeout``, ``memory`` or ``crashed``)
-and a fresh child takes the slot. Children are also replaced after
-``recycle_after`` documents and after any out-of-memory failure.
+:class:`IsolatedExecutor` keeps ``slots`` child slots (the worker's ``max_workers``),
+each holding a child (see :mod:`runner.isolation.child`) forked from the warm
+template process (:mod:`runner.isolation.template`), so that starting or recycling
+one is cheap. Each call checks out an idle slot, sends its child the document and
+waits for the outcome under the deadline while sampling the memory of the child's
+process tree. A child that runs past the deadline or the memory cap is killed
+together with its whole process group (so tesseract or pdftoppm started by a
+parser die with it); a child that dies on its own (a segfault, an abort,
+``SIGXCPU`` from its CPU limit) is reaped the same way. Either way the document
+becomes a permanent failure (``timeout``, ``memory`` or ``crashed``, see
+:mod:`runner.isolation.deaths`) and a fresh child takes the slot. Children are
+also replaced after ``recycle_after`` documents and after any out-of-memory failure.
 
 Every document gets its own temporary directory under ``temp_dir``; the child
 points ``TMPDIR``, :data:`tempfile.tempdir` and its working directory there, and
 the directory is removed after the document, killed child or not.
 
-Outcomes come back through a restricted unpickler that only rebuilds extractkit's
-result types and plain values, so a child subverted by a hostile file cannot make
-the parent run code.
-
-:class:`InProcessExecutor` is the same interface without isolation.
+Outcomes come back through the restricted unpickler of
+:mod:`runner.isolation.protocol`, so a child subverted by a hostile file cannot
+make the worker run code. A child or template that cannot be started raises
+:class:`~runner.isolation.handles.ChildStartError`; plugins that fail to load in
+the template raise :class:`~extractkit.errors.PluginError`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import queue
 import shutil
@@ -38,13 +40,14 @@ from pathlib import Path
 
 from extractkit.errors import ExtractorCrashed, PluginError, TransientError
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Failure, Outcome
-from extractkit.plugins import Plugins, PluginSpec
-from extractkit.processing import process_document
+from extractkit.plugins import PluginSpec
 
-from .child_handle import ChildGone, ChildHandle, ChildMisbehaved, ChildStartError, ZygoteHandle
-from .child_process import BUDGET, EXTRACTOR, OUTCOME, ChildSettings, Job
-from .failures import Watch, death_error, failed, memory_error, timeout_error
-from .resource_limits import sample_tree_memory
+from ..logs import JsonFormatter
+from .child import ChildSettings, Job
+from .deaths import Watch, death_error, failed, memory_error, timeout_error
+from .handles import ChildGone, ChildHandle, ChildMisbehaved, ChildStartError, TemplateHandle
+from .limits import sample_tree_memory
+from .protocol import FromChild
 
 #: How often a busy child's memory is sampled and its exit checked.
 POLL_SECONDS = 0.1
@@ -87,27 +90,6 @@ class IsolationLimits:
         return self.cpu_seconds if self.cpu_seconds is not None else self.timeout_seconds
 
 
-class InProcessExecutor:
-    """Extraction in the calling thread, for when isolation is off."""
-
-    def __init__(self, plugins: Plugins, options: ExtractOptions | None = None) -> None:
-        self.plugins = plugins
-        self.options = options or ExtractOptions()
-
-    def __call__(self, document: Document) -> Outcome:
-        """Extract one document; never raises for a bad document."""
-        return process_document(document, self.plugins, self.options)
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-    def __enter__(self) -> InProcessExecutor:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
 class _Slot:
     """A place in the pool; holds a child, or ``None`` until one is started."""
 
@@ -119,20 +101,28 @@ def _absolute_sys_path() -> tuple[str, ...]:
     return tuple(os.path.abspath(entry or os.curdir) for entry in sys.path)
 
 
+def _logs_as_json() -> bool:
+    """Whether the worker writes JSON log lines, so the template process writes them the same way."""
+    return any(isinstance(handler.formatter, JsonFormatter) for handler in logging.getLogger().handlers)
+
+
 class IsolatedExecutor:
-    """Runs ``process_document`` in a pool of child processes; thread-safe, one document per call."""
+    """Runs ``process_document`` in a pool of child processes; thread-safe, one document per call.
+
+    ``slots`` is how many children extract at once (the config's ``max_workers``).
+    """
 
     def __init__(
         self,
         plugin_spec: PluginSpec,
         options: ExtractOptions,
         limits: IsolationLimits,
-        workers: int,
+        slots: int,
         *,
         temp_dir: str | Path | None = None,
     ) -> None:
         self.limits = limits
-        self.workers = max(1, workers)
+        self.slots = max(1, slots)
         self.temp_dir = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir()) / "extractkit"
         self.temp_dir.mkdir(parents=True, exist_ok=True)
         self.settings = ChildSettings(
@@ -141,14 +131,16 @@ class IsolatedExecutor:
             memory_mb=limits.memory_mb,
             sys_path=_absolute_sys_path(),
             parent_pid=os.getpid(),
+            log_level=logging.getLogger().getEffectiveLevel(),
+            json_logs=_logs_as_json(),
         )
         self._closed = threading.Event()
         self._live: set[ChildHandle] = set()
         self._live_lock = threading.Lock()
-        self._zygote_lock = threading.Lock()
-        self._zygote: ZygoteHandle | None = None
+        self._template_lock = threading.Lock()
+        self._template_handle: TemplateHandle | None = None
         self._idle: queue.Queue[_Slot | None] = queue.Queue()
-        slots = [_Slot(None) for _ in range(self.workers)]
+        slots = [_Slot(None) for _ in range(self.slots)]
         try:
             for slot in slots:
                 self._ensure_ready(slot)
@@ -160,24 +152,18 @@ class IsolatedExecutor:
 
     # -- pool ----------------------------------------------------------------
 
-    def _template(self) -> ZygoteHandle:
+    def _template(self) -> TemplateHandle:
         """The template process, started (again) when there is none or it died."""
-        with self._zygote_lock:
-            if self._zygote is not None and not self._zygote.alive:
-                self._zygote.close()
-                self._zygote = None
-            if self._zygote is None:
-                try:
-                    self._zygote = ZygoteHandle(self.settings, self.limits.startup_timeout)
-                except ChildStartError as error:
-                    raise PluginError(str(error)) from error
-            return self._zygote
+        with self._template_lock:
+            if self._template_handle is not None and not self._template_handle.alive:
+                self._template_handle.close()
+                self._template_handle = None
+            if self._template_handle is None:
+                self._template_handle = TemplateHandle(self.settings, self.limits.startup_timeout)
+            return self._template_handle
 
     def _spawn(self) -> ChildHandle:
-        try:
-            child = ChildHandle(self._template(), self.limits.startup_timeout)
-        except ChildStartError as error:
-            raise PluginError(str(error)) from error
+        child = ChildHandle(self._template(), self.limits.startup_timeout)
         with self._live_lock:
             self._live.add(child)
         if self._closed.is_set():
@@ -196,18 +182,18 @@ class IsolatedExecutor:
         if slot.child is not None and slot.child.is_ready and slot.child.has_exited():
             self._discard(slot.child)
             slot.child = None
-        for attempt in (1, 2):  # a worker that fails to start gets one more try
+        for attempt in (1, 2):  # a child that fails to start gets one more try
             if slot.child is None:
                 slot.child = self._spawn()
             if slot.child.is_ready:
                 break
             try:
                 slot.child.wait_ready(self.limits.startup_timeout)
-            except ChildStartError as error:
+            except ChildStartError:
                 self._discard(slot.child)
                 slot.child = None
                 if attempt == 2:
-                    raise PluginError(str(error)) from error
+                    raise
         return slot.child
 
     def _checkout(self) -> _Slot:
@@ -230,7 +216,7 @@ class IsolatedExecutor:
             if not self._closed.is_set():
                 try:
                     slot.child = self._spawn()
-                except (PluginError, OSError):
+                except (ChildStartError, PluginError, OSError):
                     slot.child = None  # the next checkout tries again and reports the error
         self._idle.put(slot)
 
@@ -282,13 +268,13 @@ class IsolatedExecutor:
                 return failed(watch, timeout_error(watch, self.limits.timeout_seconds, self.limits.seconds_per_page))
             try:
                 message = child.receive(min(POLL_SECONDS, remaining))
-                if message is not None and message[0] == OUTCOME:
+                if message is not None and message[0] == FromChild.OUTCOME:
                     return self._outcome_from(document, message[1])
             except ChildGone:
                 return self._after_death(child, watch)
             except ChildMisbehaved as error:
                 child.kill()
-                refused = f"{document.name}: the extraction process sent a result the parent refuses ({error})"
+                refused = f"{document.name}: the extraction process sent a result the worker refuses ({error})"
                 return failed(watch, ExtractorCrashed(refused))
             if message is None:
                 if child.has_exited():
@@ -298,9 +284,9 @@ class IsolatedExecutor:
                     return overflow
                 continue
             kind, payload = message
-            if kind == EXTRACTOR:
+            if kind == FromChild.EXTRACTOR:
                 watch.extractor = str(payload)
-            elif kind == BUDGET and self.limits.seconds_per_page and isinstance(payload, int):
+            elif kind == FromChild.BUDGET and self.limits.seconds_per_page and isinstance(payload, int):
                 watch.pages = payload
                 watch.deadline += watch.pages * self.limits.seconds_per_page
 
@@ -330,7 +316,7 @@ class IsolatedExecutor:
 
     @staticmethod
     def _outcome_from(document: Document, payload: object) -> Outcome:
-        """Rebuild the outcome from the worker's ``(mime_type, result, failure)``, checking its shape."""
+        """Rebuild the outcome from the child's ``(mime_type, result, failure)``, checking its shape."""
         if not (isinstance(payload, tuple) and len(payload) == 3):
             raise ChildMisbehaved("an outcome that is not (mime_type, result, failure)")
         mime_type, result, failure = payload
@@ -360,9 +346,9 @@ class IsolatedExecutor:
             child.request_stop()
         for child in children:
             child.stop()
-        with self._zygote_lock:
-            if self._zygote is not None:
-                self._zygote.close()
+        with self._template_lock:
+            if self._template_handle is not None:
+                self._template_handle.close()
         self._idle.put(None)
 
     def __enter__(self) -> IsolatedExecutor:

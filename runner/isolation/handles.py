@@ -1,20 +1,20 @@
-"""The parent's side of the children: the template (zygote) handle and one handle per worker.
+"""The worker's side of isolation: the handle of the template process and one handle per child.
 
-The parent starts the template (:mod:`runner.zygote`) with ``subprocess`` in a
-session of its own and asks it for workers over a ``SOCK_SEQPACKET`` socket,
-handing over one end of a fresh socket pair per worker. A reader thread collects
-the template's answers and exit notices. Killing a worker is always done by the
-template, which is its parent: it kills the worker's whole process group while
-the worker is still unreaped, so a recycled pid can never be hit.
+The worker starts the template (:mod:`runner.isolation.template`) with
+``subprocess`` in a session of its own and asks it for children over a
+``SOCK_SEQPACKET`` socket, handing over one end of a fresh socket pair per
+child. A reader thread collects the template's answers and exit notices.
+Killing a child is always done by the template, which is its parent: it kills
+the child's whole process group while the child is still unreaped, so a
+recycled pid can never be hit.
 
-Messages from workers are unpickled with :class:`OutcomeUnpickler`, which
-refuses every global except extractkit's result types and plain values, so a
-worker subverted by a hostile file cannot make the parent run code.
+Messages from the template and the children are read with the restricted
+unpickler of :mod:`runner.isolation.protocol`, so a child subverted by a
+hostile file cannot make the worker run code.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import queue
@@ -28,63 +28,39 @@ from typing import Any
 
 import psutil
 
-from .child_process import ERROR, JOB, READY, STOP, ChildSettings, Job
-from .failures import UNKNOWN_EXIT
-from .resource_limits import has_exited, kill_process_group
-from .zygote import EXITED, KILL, MAX_PACKET, SPAWN, SPAWN_FAILED, SPAWNED
-from .zygote import STOP as ZYGOTE_STOP
+from extractkit.errors import ExitCode, ExtractkitError, PluginError
 
-#: How long a worker asked to stop may take before it is killed.
+from .child import ChildSettings, Job
+from .limits import has_exited, kill_process_group
+from .protocol import MAX_PACKET, ChildExit, FromChild, FromTemplate, ToChild, ToTemplate, load_child_message, message
+
+#: The module the template process runs as (``python -P -m``).
+TEMPLATE_MODULE = "runner.isolation.template"
+#: How long a child asked to stop may take before it is killed.
 STOP_GRACE_SECONDS = 2.0
-#: How long to wait for the template to report a killed worker's exit.
+#: How long to wait for the template to report a killed child's exit.
 EXIT_REPORT_SECONDS = 10.0
 
 
 class ChildGone(Exception):
-    """The worker closed its end of the socket: it has died."""
+    """The child closed its end of the socket: it has died."""
 
 
 class ChildMisbehaved(Exception):
-    """The worker sent a message the parent refuses (a forbidden type, or not a known shape)."""
+    """The child sent a message the worker refuses (a forbidden type, or not a known shape)."""
 
 
-class ChildStartError(Exception):
-    """A child could not start (plugins failed to load, or it died or hung on the way up)."""
+class ChildStartError(ExtractkitError):
+    """The template process or a child could not be started: the fork failed, or it died or hung on the way up.
 
+    Plugins that fail to load in the template are a :class:`~extractkit.errors.PluginError` instead.
+    """
 
-class OutcomeUnpickler(pickle.Unpickler):
-    """Rebuilds only extractkit results, failures and plain values."""
-
-    ALLOWED: frozenset[tuple[str, str]] = frozenset(
-        {
-            ("extractkit.models", "ExtractionResult"),
-            ("extractkit.models", "Page"),
-            ("extractkit.models", "Failure"),
-            ("extractkit.models", "Attempt"),
-            ("datetime", "datetime"),
-            ("datetime", "date"),
-            ("datetime", "time"),
-            ("datetime", "timedelta"),
-            ("datetime", "timezone"),
-            ("builtins", "set"),
-            ("builtins", "frozenset"),
-        }
-    )
-
-    def find_class(self, module: str, name: str) -> Any:
-        """Resolve a global only when it is on the allow-list."""
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} may not be sent by an extraction child")
-
-
-def load_child_message(data: bytes) -> Any:
-    """Unpickle one message from a child with the restricted unpickler."""
-    return OutcomeUnpickler(io.BytesIO(data)).load()
+    exit_code = ExitCode.START_FAILED
 
 
 def _stdout_for_children() -> int:
-    """Route the children's stray prints to the parent's stderr, never into its stdout."""
+    """Route the children's stray prints to the worker's stderr, never into its stdout."""
     try:
         os.fstat(2)
     except OSError:
@@ -92,14 +68,14 @@ def _stdout_for_children() -> int:
     return 2
 
 
-class ZygoteHandle:
-    """The template process: starts workers, kills them and reports their exits."""
+class TemplateHandle:
+    """The template process: starts children, kills them and reports their exits."""
 
     def __init__(self, settings: ChildSettings, startup_timeout: float) -> None:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.popen = subprocess.Popen(
-                [sys.executable, "-P", "-m", "runner.zygote", str(child_end.fileno())],
+                [sys.executable, "-P", "-m", TEMPLATE_MODULE, str(child_end.fileno())],
                 pass_fds=(child_end.fileno(),),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
@@ -123,7 +99,7 @@ class ZygoteHandle:
         except BaseException:
             self.close()
             raise
-        threading.Thread(target=self._read, daemon=True, name="extractkit-zygote-reader").start()
+        threading.Thread(target=self._read, daemon=True, name="extractkit-template-reader").start()
 
     def _wait_ready(self, timeout: float) -> None:
         self.control.settimeout(timeout)
@@ -136,9 +112,9 @@ class ZygoteHandle:
         if not data:
             raise ChildStartError(f"the extraction template process exited while starting ({self.popen.wait()})")
         kind, payload = load_child_message(data)
-        if kind == ERROR:
-            raise ChildStartError(str(payload))
-        if kind != READY:
+        if kind == FromTemplate.ERROR:
+            raise PluginError(str(payload))
+        if kind != FromTemplate.READY:
             raise ChildStartError(f"the extraction template process sent {kind!r} instead of ready")
 
     def _read(self) -> None:
@@ -153,7 +129,7 @@ class ZygoteHandle:
                 kind, payload = load_child_message(data)
             except Exception:
                 break  # the template is broken; treat it as gone
-            if kind == EXITED:
+            if kind == FromTemplate.EXITED:
                 pid, status = payload
                 with self._exit_changed:
                     self._exits[int(pid)] = int(status)
@@ -163,39 +139,39 @@ class ZygoteHandle:
         with self._exit_changed:
             self.alive = False
             self._exit_changed.notify_all()
-        self._answers.put((SPAWN_FAILED, "the extraction template process is gone"))
+        self._answers.put((FromTemplate.SPAWN_FAILED, "the extraction template process is gone"))
 
     def spawn(self, timeout: float) -> tuple[int, Connection]:
-        """Ask for a new worker; return its pid and the connection to it."""
+        """Ask for a new child; return its pid and the connection to it."""
         ours, theirs = socket.socketpair()
         try:
             with self._request_lock:
                 if not self.alive:
                     raise ChildStartError("the extraction template process is gone")
-                socket.send_fds(self.control, [pickle.dumps((SPAWN, None))], [theirs.fileno()])
+                socket.send_fds(self.control, [pickle.dumps(message(ToTemplate.SPAWN))], [theirs.fileno()])
                 try:
                     kind, payload = self._answers.get(timeout=timeout)
                 except queue.Empty as error:
-                    raise ChildStartError(f"no worker was started within {timeout:g} s") from error
+                    raise ChildStartError(f"no extraction child was started within {timeout:g} s") from error
         except BaseException:
             ours.close()
             raise
         finally:
             theirs.close()
-        if kind != SPAWNED:
+        if kind != FromTemplate.SPAWNED:
             ours.close()
-            raise ChildStartError(f"the extraction template could not start a worker: {payload}")
+            raise ChildStartError(f"the extraction template could not start a child: {payload}")
         return int(payload), Connection(ours.detach())
 
     def exit_status(self, pid: int) -> int | None:
-        """The worker's exit status once the template has reaped it (or is gone)."""
+        """The child's exit status once the template has reaped it (or is gone)."""
         with self._exit_changed:
             if pid in self._exits:
                 return self._exits[pid]
-            return None if self.alive else UNKNOWN_EXIT
+            return None if self.alive else ChildExit.UNKNOWN
 
     def wait_exit(self, pid: int, timeout: float) -> bool:
-        """Wait until the template reports the worker's exit (or is gone); True if it did in time."""
+        """Wait until the template reports the child's exit (or is gone); True if it did in time."""
         deadline = time.monotonic() + timeout
         with self._exit_changed:
             while pid not in self._exits and self.alive:
@@ -205,23 +181,23 @@ class ZygoteHandle:
                 self._exit_changed.wait(remaining)
             return True
 
-    def kill_worker(self, pid: int) -> int:
-        """Have the template kill the worker's group; wait for and return its exit status."""
+    def kill_child(self, pid: int) -> int:
+        """Have the template kill the child's group; wait for and return its exit status."""
         if self.exit_status(pid) is None:
             try:
                 with self._request_lock:
-                    self.control.send(pickle.dumps((KILL, pid)))
+                    self.control.send(pickle.dumps(message(ToTemplate.KILL, pid)))
             except OSError:
                 pass
             self.wait_exit(pid, EXIT_REPORT_SECONDS)
         with self._exit_changed:
-            return self._exits.pop(pid, UNKNOWN_EXIT)
+            return self._exits.pop(pid, ChildExit.UNKNOWN)
 
     def close(self) -> None:
-        """Stop the template (it kills every worker's group), then make sure its own group is gone."""
+        """Stop the template (it kills every child's group), then make sure its own group is gone."""
         try:
             with self._request_lock:
-                self.control.send(pickle.dumps((ZYGOTE_STOP, None)))
+                self.control.send(pickle.dumps(message(ToTemplate.STOP)))
         except OSError:
             pass
         deadline = time.monotonic() + STOP_GRACE_SECONDS + EXIT_REPORT_SECONDS
@@ -234,16 +210,16 @@ class ZygoteHandle:
 
 
 class ChildHandle:
-    """One worker and the socket to it. Not thread-safe for talking: one caller at a time."""
+    """One child and the socket to it. Not thread-safe for talking: one caller at a time."""
 
-    def __init__(self, zygote: ZygoteHandle, startup_timeout: float) -> None:
-        self.zygote = zygote
-        self.pid, self.conn = zygote.spawn(startup_timeout)
+    def __init__(self, template: TemplateHandle, startup_timeout: float) -> None:
+        self.template = template
+        self.pid, self.conn = template.spawn(startup_timeout)
         try:
             self.process = psutil.Process(self.pid)
         except psutil.Error as error:
             self.conn.close()
-            raise ChildStartError(f"the extraction worker {self.pid} exited at once") from error
+            raise ChildStartError(f"the extraction child {self.pid} exited at once") from error
         self.jobs_done = 0
         self.is_ready = False
         self.address_space_limit: int | None = None
@@ -254,7 +230,7 @@ class ChildHandle:
     def receive(self, timeout: float) -> tuple[str, Any] | None:
         """The next ``(kind, payload)`` message, or ``None`` if none came within ``timeout``.
 
-        Raises :class:`ChildGone` when the worker has died and :class:`ChildMisbehaved`
+        Raises :class:`ChildGone` when the child has died and :class:`ChildMisbehaved`
         when what it sent is refused.
         """
         try:
@@ -272,50 +248,51 @@ class ChildHandle:
         return message
 
     def wait_ready(self, timeout: float) -> None:
-        """Wait for the worker's ready message; raise :class:`ChildStartError` otherwise."""
+        """Wait for the child's ready message; raise :class:`ChildStartError` otherwise."""
         deadline = time.monotonic() + timeout
         while not self.is_ready:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise ChildStartError(f"the extraction worker did not start within {timeout:g} s")
+                raise ChildStartError(f"the extraction child did not start within {timeout:g} s")
             try:
                 message = self.receive(min(remaining, 0.5))
-            except (ChildGone, ChildMisbehaved):
-                raise ChildStartError(f"the extraction worker exited while starting (status {self.kill()})")
-            if message is not None and message[0] == READY and isinstance(message[1], dict):
+            except (ChildGone, ChildMisbehaved) as error:
+                status = self.kill()
+                raise ChildStartError(f"the extraction child exited while starting (status {status})") from error
+            if message is not None and message[0] == FromChild.READY and isinstance(message[1], dict):
                 self.address_space_limit = message[1].get("address_space_limit")
                 self.is_ready = True
 
     def send_job(self, job: Job) -> None:
-        """Hand the worker a document; raises ``OSError`` if it is gone."""
-        self.conn.send((JOB, job))
+        """Hand the child a document; raises ``OSError`` if it is gone."""
+        self.conn.send(message(ToChild.JOB, job))
 
     def has_exited(self) -> bool:
-        """True once the worker has exited (as reported by the template)."""
-        return self._returncode is not None or self.zygote.exit_status(self.pid) is not None
+        """True once the child has exited (as reported by the template)."""
+        return self._returncode is not None or self.template.exit_status(self.pid) is not None
 
     def kill(self) -> int:
-        """Kill the worker's whole process group and return its exit status."""
+        """Kill the child's whole process group and return its exit status."""
         with self._end_lock:
             if self._returncode is None:
-                self._returncode = self.zygote.kill_worker(self.pid)
+                self._returncode = self.template.kill_child(self.pid)
                 self.conn.close()
             return self._returncode
 
     def request_stop(self) -> None:
-        """Ask the worker to exit once it has finished its current document."""
+        """Ask the child to exit once it has finished its current document."""
         if self._stop_requested_at is not None or self._returncode is not None:
             return
         self._stop_requested_at = time.monotonic()
         try:
-            self.conn.send((STOP, None))
+            self.conn.send(message(ToChild.STOP))
         except OSError:
             pass
 
     def stop(self) -> int:
-        """Ask the worker to exit, give it a short grace, then make sure nothing of its group survives."""
+        """Ask the child to exit, give it a short grace, then make sure nothing of its group survives."""
         self.request_stop()
         if self._stop_requested_at is not None and self._returncode is None:
             remaining = self._stop_requested_at + STOP_GRACE_SECONDS - time.monotonic()
-            self.zygote.wait_exit(self.pid, max(0.0, remaining))
+            self.template.wait_exit(self.pid, max(0.0, remaining))
         return self.kill()

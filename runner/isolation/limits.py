@@ -1,6 +1,6 @@
 """Resource limits for extraction children: rlimits inside the child, memory sampling and group kills outside.
 
-Inside a child (see :mod:`runner.child_process`):
+Inside a child (see :mod:`runner.isolation.child`):
 
 * ``RLIMIT_CORE`` is 0, so a crashing parser leaves no core file behind;
 * ``RLIMIT_AS`` caps the address space at the child's size after start-up plus
@@ -11,8 +11,9 @@ Inside a child (see :mod:`runner.child_process`):
 * ``RLIMIT_CPU`` gets a fresh soft limit before every document (the counter is
   cumulative over the child's life), so a CPU-bound loop dies by ``SIGXCPU``.
 
-Outside, the parent samples the resident memory of the child's whole process
-tree with psutil and kills the whole process group when it passes the cap.
+Outside, the worker samples the resident memory of the child's whole process
+tree with psutil, and the template process kills the child's whole process group
+when it passes the cap.
 """
 
 from __future__ import annotations
