@@ -15,6 +15,7 @@ import pytest
 
 from extractkit_plugins.opensearch import index_template
 from extractkit_plugins.opensearch.index_template import (
+    SEARCH_ANALYZER,
     TEXT_ANALYZER,
     analysis_for_nodes,
     build_templates,
@@ -111,12 +112,14 @@ def test_kuromoji_template_json():
     assert char_filters == [{"type": "icu_normalizer", "name": "nfkc_cf", "mode": "compose"}]
     assert set(analyzer["filter"]) <= KUROMOJI_PROVIDES["filter"]
     assert "kuromoji_baseform" in analyzer["filter"]
+    assert analysis["analyzer"][SEARCH_ANALYZER] == analyzer
     for block in ("tokenizer", "char_filter", "filter"):
         for definition in analysis.get(block, {}).values():
             assert definition["type"] in KUROMOJI_PROVIDES[block]
     mappings = body["template"]["mappings"]
     for field in ("content", "name", "title", "author"):
         assert mappings["properties"][field]["analyzer"] == TEXT_ANALYZER
+        assert mappings["properties"][field]["search_analyzer"] == SEARCH_ANALYZER
     assert mappings["properties"]["pages"]["properties"]["text"]["analyzer"] == TEXT_ANALYZER
     failures = templates["extractkit-file-index-failures"]
     assert failures["index_patterns"] == ["file-index-failures"]
@@ -161,16 +164,19 @@ def test_installed_templates_are_only_replaced_when_they_differ():
     assert installed_template_meta({"error": "not found", "status": 404}, "extractkit-file-index") is None
 
 
-def _analyse(endpoint: str, index: str, text: str) -> list[str]:
-    answer = opensearch_request(endpoint, "POST", f"/{index}/_analyze", {"analyzer": TEXT_ANALYZER, "text": text})
+def _analyse(endpoint: str, index: str, analyzer: str, text: str) -> list[str]:
+    answer = opensearch_request(endpoint, "POST", f"/{index}/_analyze", {"analyzer": analyzer, "text": text})
     return [token["token"] for token in answer["tokens"]]
 
 
 @pytest.mark.parametrize(
-    ("analysis", "expected"),
-    [("cjk", ["東京", "京都", "都庁", "meeting"]), ("standard", ["東", "京", "都", "庁", "meeting"])],
+    ("analysis", "indexed", "searched"),
+    [
+        ("cjk", ["東", "東京", "京", "京都", "都", "都庁", "庁", "meeting"], ["東京", "京都", "都庁", "meeting"]),
+        ("standard", ["東", "京", "都", "庁", "the", "meeting"], ["東", "京", "都", "庁", "the", "meeting"]),
+    ],
 )
-def test_real_node_accepts_the_template_and_analyses_japanese(analysis, expected):
+def test_real_node_accepts_the_template_and_analyses_japanese(analysis, indexed, searched):
     endpoint = require_services().opensearch_endpoint
     index = f"test-template-{analysis}-{uuid.uuid4().hex[:8]}"
     templates = build_templates(index, f"{index}-failures", analysis, 1_000_000)
@@ -178,8 +184,12 @@ def test_real_node_accepts_the_template_and_analyses_japanese(analysis, expected
         for name, body in templates.items():
             opensearch_request(endpoint, "PUT", f"/_index_template/{name}", body)
         opensearch_request(endpoint, "PUT", f"/{index}")
-        assert _analyse(endpoint, index, "東京都庁 Meeting") == expected
+        assert _analyse(endpoint, index, TEXT_ANALYZER, "東京都庁 the Meeting") == indexed
+        assert _analyse(endpoint, index, SEARCH_ANALYZER, "東京都庁 the Meeting") == searched
+        assert _analyse(endpoint, index, SEARCH_ANALYZER, "猫") == ["猫"]
+        if analysis == "cjk":
+            assert _analyse(endpoint, index, TEXT_ANALYZER, "ＡＢＣ") == ["abc"]
     finally:
-        opensearch_request(endpoint, "DELETE", f"/{index}")
+        opensearch_request(endpoint, "DELETE", f"/{index},{index}-failures?ignore_unavailable=true")
         for name in templates:
             opensearch_request(endpoint, "DELETE", f"/_index_template/{name}")

@@ -147,6 +147,8 @@ def test_japanese_finds_japanese_and_english_finds_english(make_sink, endpoint, 
     assert {hit.uri for hit in sink.search("津波 | budget")} == {japanese.uri, english.uri}
     assert sink.search("津波 +budget") == []
     assert [hit.uri for hit in sink.search("議事録")] == [japanese.uri]
+    assert [hit.uri for hit in sink.search("震")] == [japanese.uri]  # one character
+    assert "[震]" in sink.search("震")[0].snippet
     assert sink.search("火山") == []
 
 

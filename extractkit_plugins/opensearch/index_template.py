@@ -6,7 +6,8 @@
   Service domain): ICU NFKC case-folding as a char filter, the kuromoji tokenizer in search mode,
   base forms, part-of-speech and stop-word removal, and the katakana stemmer;
 - ``cjk``: the ``analysis-common`` module (the built-in ``cjk`` analyzer: width folding,
-  lowercase, bigrams of CJK characters);
+  lowercase, bigrams of CJK characters, English stop words; the index side adds unigrams so
+  one-character queries match);
 - ``standard``: neither (one token per CJK character, so Japanese still matches, less precisely).
 
 ``content`` has no keyword sub-field (Lucene refuses terms over 32,766 bytes) and is indexed with
@@ -28,6 +29,7 @@ ANALYSIS_CHOICES = ("auto", "kuromoji", "cjk", "standard")
 KUROMOJI_PLUGINS = ("analysis-kuromoji", "analysis-icu")
 CJK_MODULE = "analysis-common"
 TEXT_ANALYZER = "extractkit_text"
+SEARCH_ANALYZER = "extractkit_text_search"
 DEFAULT_HIGHLIGHT_OFFSET = 1_000_000
 TEMPLATE_PRIORITY = 200
 
@@ -57,9 +59,9 @@ def analysis_for_nodes(nodes_plugins: Mapping[str, Any]) -> str:
 
 
 def analysis_settings(analysis: str) -> dict[str, Any]:
-    """The ``index.analysis`` block defining :data:`TEXT_ANALYZER` for one analysis choice."""
+    """The ``index.analysis`` block defining :data:`TEXT_ANALYZER` (index side) and :data:`SEARCH_ANALYZER`."""
     if analysis == "kuromoji":
-        return {
+        settings: dict[str, Any] = {
             "char_filter": {"extractkit_nfkc_cf": {"type": "icu_normalizer", "name": "nfkc_cf", "mode": "compose"}},
             "tokenizer": {
                 "extractkit_kuromoji": {"type": "kuromoji_tokenizer", "mode": "search", "discard_compound_token": True}
@@ -73,15 +75,37 @@ def analysis_settings(analysis: str) -> dict[str, Any]:
                 }
             },
         }
+        settings["analyzer"][SEARCH_ANALYZER] = settings["analyzer"][TEXT_ANALYZER]
+        return settings
     if analysis == "cjk":
-        return {"analyzer": {TEXT_ANALYZER: {"type": "cjk"}}}
+        # The built-in cjk analyzer, spelt out so the index side can keep unigrams as well: a query
+        # of one character (猫) then finds it, while longer queries still match bigrams only.
+        chain = ["cjk_width", "lowercase"]
+        return {
+            "filter": {
+                "extractkit_cjk_bigram_and_unigram": {"type": "cjk_bigram", "output_unigrams": True},
+                "extractkit_english_stop": {"type": "stop", "stopwords": "_english_"},
+            },
+            "analyzer": {
+                TEXT_ANALYZER: {
+                    "type": "custom",
+                    "tokenizer": "standard",
+                    "filter": [*chain, "extractkit_cjk_bigram_and_unigram", "extractkit_english_stop"],
+                },
+                SEARCH_ANALYZER: {
+                    "type": "custom",
+                    "tokenizer": "standard",
+                    "filter": [*chain, "cjk_bigram", "extractkit_english_stop"],
+                },
+            },
+        }
     if analysis == "standard":
-        return {"analyzer": {TEXT_ANALYZER: {"type": "standard"}}}
+        return {"analyzer": {TEXT_ANALYZER: {"type": "standard"}, SEARCH_ANALYZER: {"type": "standard"}}}
     raise ValueError(f"unknown analysis {analysis!r} (expected one of {', '.join(ANALYSIS_CHOICES[1:])})")
 
 
 def _text(**extra: Any) -> dict[str, Any]:
-    return {"type": "text", "analyzer": TEXT_ANALYZER, **extra}
+    return {"type": "text", "analyzer": TEXT_ANALYZER, "search_analyzer": SEARCH_ANALYZER, **extra}
 
 
 def _text_with_keyword(ignore_above: int = 512) -> dict[str, Any]:
@@ -156,7 +180,7 @@ def failure_mappings() -> dict[str, Any]:
             "plugin": KEYWORD,
             "class": KEYWORD,
             "reason": KEYWORD,
-            "message": {"type": "text", "analyzer": TEXT_ANALYZER},
+            "message": _text(),
             "attempts": {
                 "properties": {"plugin": KEYWORD, "reason": KEYWORD, "message": {"type": "text", "index": False}}
             },
