@@ -28,6 +28,7 @@ from lxml import etree
 from extractkit.errors import CorruptDocument, DocumentError, UnsupportedFormat
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error, parse_xml_safely
+from extractkit_plugins.office.strict_ooxml import transitional_package
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -80,11 +81,12 @@ class DocxReader:
         """Check the package, then read its text and core properties."""
         check_ooxml(document, self.options)
         try:
-            package = Package.open(str(document.path))
-            main_part = package.main_document_part
-            root = _main_element(document, main_part)
-            text = _document_text(document, main_part, root)
-            metadata = core_metadata(package)
+            with transitional_package(document) as readable:
+                package = Package.open(str(readable.path))
+                main_part = package.main_document_part
+                root = _main_element(document, main_part)
+                text = _document_text(document, main_part, root)
+                metadata = core_metadata(package)
         except DocumentError:
             raise
         except (*PARSER_ERRORS, OpcError, XmlchemyError, PythonDocxError) as error:

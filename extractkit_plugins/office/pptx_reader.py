@@ -20,6 +20,7 @@ from extractkit.errors import DocumentError, TooLarge, UnsupportedFormat
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
 from extractkit_plugins.office.docx_reader import core_metadata
+from extractkit_plugins.office.strict_ooxml import transitional_package
 
 #: Line breaks inside a table cell would break the row's layout.
 _CELL_BREAKS = str.maketrans({"\t": " ", "\r": " ", "\n": " ", "\v": " "})
@@ -35,7 +36,8 @@ class PptxReader:
         """Check the package, then read slide by slide."""
         check_ooxml(document, self.options)
         try:
-            package = Package.open(str(document.path))
+            with transitional_package(document) as readable:
+                package = Package.open(str(readable.path))
             main_part = package.main_document_part
             if not isinstance(main_part, PresentationPart):
                 raise UnsupportedFormat(

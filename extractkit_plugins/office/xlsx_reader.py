@@ -23,6 +23,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from extractkit.errors import DocumentError, TooLarge
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
+from extractkit_plugins.office.strict_ooxml import transitional_package
 
 DEFAULT_MAX_CELLS = 2_000_000
 #: A float with an integral value up to this size is printed without ".0".
@@ -60,7 +61,11 @@ class XlsxReader:
         check_ooxml(document, self.options)
         budget = CellBudget(document, int(self.options.extra.get("max_cells", DEFAULT_MAX_CELLS)))
         try:
-            with document.path.open("rb") as handle, warnings.catch_warnings():
+            with (
+                transitional_package(document) as readable,
+                readable.path.open("rb") as handle,
+                warnings.catch_warnings(),
+            ):
                 warnings.simplefilter("ignore")  # openpyxl warns about every extension it skips
                 workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
                 try:

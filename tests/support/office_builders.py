@@ -7,6 +7,7 @@ DOCTYPEs) is added by editing the package's XML parts afterwards.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -289,4 +290,29 @@ def build_pptx(path: Path) -> Path:
     second.shapes.title.text = "まとめ"
     second.placeholders[1].text_frame.text = "English and 日本語"
     presentation.save(path)
+    return path
+
+
+_TRANSITIONAL_NAME = re.compile(
+    rb"http://schemas\.openxmlformats\.org/"
+    rb"(wordprocessingml|spreadsheetml|presentationml|drawingml|officeDocument|schemaLibrary)/2006/([A-Za-z-]+)"
+)
+
+
+def make_strict(path: Path) -> Path:
+    """Rewrite a transitional OOXML package in place as Strict Open XML (namespaces and relationship types)."""
+
+    def strict(match: re.Match[bytes]) -> bytes:
+        name = match.group(2).replace(b"extended-properties", b"extendedProperties")
+        name = name.replace(b"custom-properties", b"customProperties")
+        return b"http://purl.oclc.org/ooxml/" + match.group(1) + b"/" + name
+
+    with zipfile.ZipFile(path) as archive:
+        members = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            if name.endswith((".xml", ".rels")):
+                data = _TRANSITIONAL_NAME.sub(strict, data)
+                data = data.replace(b"/relationships/extended-properties", b"/relationships/extendedProperties")
+            archive.writestr(name, data)
     return path

@@ -1,0 +1,1 @@
+"""OpenDocument extractors: text, spreadsheet, presentation and drawing files (extra ``opendocument``)."""
