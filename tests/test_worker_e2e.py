@@ -16,7 +16,7 @@ import pytest
 
 from conftest import TEST_PLUGINS
 from hostile.generate import generate as generate_hostile
-from support.aws_stack import Stack, WorkerProcess, make_stack, s3_event, wait_until, worker_environment
+from support.aws_stack import Stack, WorkerProcess, make_stack, s3_event, worker_environment
 from support.imds import FakeInstanceMetadata
 
 BILINGUAL = "東京都立図書館の蔵書検索について。\nThe Tokyo metropolitan library catalogue search.\n"
@@ -76,7 +76,7 @@ def test_every_file_ends_indexed_or_as_a_failure_record(stack, tmp_path):
 
     worker = WorkerProcess(worker_environment(stack, tmp_path), tmp_path / "logs")
     try:
-        wait_until(lambda: _drained(stack), 240, "the queue to drain")
+        worker.until(lambda: _drained(stack), 240, "the queue to drain")
         assert worker.process.poll() is None, worker.logs()
     finally:
         code = worker.stop()
@@ -116,7 +116,7 @@ def test_every_message_sent_twice_gives_one_document_per_file(stack, tmp_path):
         stack.send(s3_event(stack.bucket, key))
     worker = WorkerProcess(worker_environment(stack, tmp_path), tmp_path / "logs")
     try:
-        wait_until(lambda: _drained(stack), 120, "the queue to drain")
+        worker.until(lambda: _drained(stack), 120, "the queue to drain")
     finally:
         assert worker.stop() == 0, worker.logs()
     documents = stack.documents()
@@ -133,10 +133,10 @@ def test_removed_objects_leave_no_document(stack, tmp_path):
     stack.s3.delete_object(Bucket=stack.bucket, Key="gone-before.txt")
     worker = WorkerProcess(worker_environment(stack, tmp_path), tmp_path / "logs")
     try:
-        wait_until(lambda: "remove-later.txt" in stack.documents(), 60, "the document to be indexed")
+        worker.until(lambda: "remove-later.txt" in stack.documents(), 60, "the document to be indexed")
         stack.s3.delete_object(Bucket=stack.bucket, Key="remove-later.txt")
         stack.send(s3_event(stack.bucket, "remove-later.txt", event="ObjectRemoved:Delete", sequencer="02"))
-        wait_until(lambda: "remove-later.txt" not in stack.documents() and _drained(stack), 60, "the deletion")
+        worker.until(lambda: "remove-later.txt" not in stack.documents() and _drained(stack), 60, "the deletion")
     finally:
         assert worker.stop() == 0, worker.logs()
     assert set(stack.documents()) == {"keep.txt"}
@@ -151,13 +151,13 @@ def test_kill_9_mid_batch_then_restart_loses_and_duplicates_nothing(stack, tmp_p
         stack.send({"bucket": stack.bucket, "key": key})
     environment = worker_environment(stack, tmp_path, SQS_VISIBILITY_TIMEOUT="5")
     first = WorkerProcess(environment, tmp_path / "logs", "first")
-    wait_until(lambda: len(stack.documents()) >= 5, 60, "the first documents")
+    first.until(lambda: len(stack.documents()) >= 5, 60, "the first documents")
     first.kill_group()
     assert len(stack.documents()) < len(keys), "the kill came too late to test anything"
     leftovers = [p for p in (tmp_path / "work").iterdir()]
     second = WorkerProcess(environment, tmp_path / "logs", "second")
     try:
-        wait_until(lambda: _drained(stack) and len(stack.documents()) == len(keys), 120, "every document")
+        second.until(lambda: _drained(stack) and len(stack.documents()) == len(keys), 120, "every document")
         assert not any(p.exists() for p in leftovers), "the killed worker's folders were not swept"
     finally:
         assert second.stop() == 0, second.logs()
@@ -176,7 +176,7 @@ def test_opensearch_stopped_for_30_seconds_loses_nothing(stack, tmp_path):
         stack.send({"bucket": stack.bucket, "key": key})
     worker = WorkerProcess(worker_environment(stack, tmp_path), tmp_path / "logs")
     try:
-        wait_until(lambda: len(stack.documents()) == 5, 60, "the first documents")
+        worker.until(lambda: len(stack.documents()) == 5, 60, "the first documents")
         os.kill(pid, signal.SIGSTOP)
         try:
             for key in keys[5:]:
@@ -186,8 +186,8 @@ def test_opensearch_stopped_for_30_seconds_loses_nothing(stack, tmp_path):
             assert worker.process.poll() is None, "the worker died while OpenSearch was stopped"
         finally:
             os.kill(pid, signal.SIGCONT)
-        wait_until(lambda: len(stack.documents()) == len(keys), 180, "every document after the outage")
-        wait_until(lambda: _drained(stack), 60, "the queue to drain")
+        worker.until(lambda: len(stack.documents()) == len(keys), 180, "every document after the outage")
+        worker.until(lambda: _drained(stack), 60, "the queue to drain")
     finally:
         assert worker.stop() == 0, worker.logs()
     assert stack.depth(stack.dlq_url) == (0, 0)
@@ -206,7 +206,7 @@ def test_sigterm_with_work_in_flight_exits_0_and_the_next_worker_finishes(stack,
         EXTRACTKIT__PLUGINS__LOAD=str(TEST_PLUGINS / "sleepy_text.py"),
     )
     first = WorkerProcess(slow, tmp_path / "logs", "first")
-    wait_until(lambda: stack.depth()[1] >= 2, 30, "messages in flight")
+    first.until(lambda: stack.depth()[1] >= 2, 30, "messages in flight")
     time.sleep(2)
     started = time.monotonic()
     first.signal(signal.SIGTERM)
@@ -215,7 +215,7 @@ def test_sigterm_with_work_in_flight_exits_0_and_the_next_worker_finishes(stack,
     assert stack.depth()[0] >= 2, "unfinished messages were not handed back at once"
     second = WorkerProcess(worker_environment(stack, tmp_path), tmp_path / "logs", "second")
     try:
-        wait_until(lambda: len(stack.documents()) == len(keys) and _drained(stack), 60, "the next worker")
+        second.until(lambda: len(stack.documents()) == len(keys) and _drained(stack), 60, "the next worker")
     finally:
         assert second.stop() == 0, second.logs()
 
@@ -227,7 +227,7 @@ def test_spot_interruption_notice_drains_like_sigterm(stack, tmp_path):
         environment = worker_environment(stack, tmp_path, AWS_EC2_METADATA_SERVICE_ENDPOINT=metadata.endpoint)
         environment["EXTRACTKIT__WORKER__INSTANCE_EVENT_INTERVAL"] = "0.5"
         worker = WorkerProcess(environment, tmp_path / "logs")
-        wait_until(lambda: "spot.txt" in stack.documents(), 60, "the document")
+        worker.until(lambda: "spot.txt" in stack.documents(), 60, "the document")
         metadata.announce_spot_interruption()
         assert worker.wait(30) == 0, worker.logs()
         assert metadata.token_requests >= 1 and metadata.unauthenticated_gets == 0
@@ -251,8 +251,8 @@ def test_health_endpoints_answer_on_the_configured_port(stack, tmp_path):
             except OSError:
                 return None
 
-        assert wait_until(lambda: answer("/healthz"), 30, "/healthz") == (200, {"status": "alive"})
-        assert wait_until(lambda: answer("/readyz"), 30, "/readyz") == (200, {"status": "ready"})
+        assert worker.until(lambda: answer("/healthz"), 30, "/healthz") == (200, {"status": "alive"})
+        assert worker.until(lambda: answer("/readyz"), 30, "/readyz") == (200, {"status": "ready"})
     finally:
         assert worker.stop() == 0, worker.logs()
 

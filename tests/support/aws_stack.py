@@ -207,9 +207,22 @@ class WorkerProcess:
 
     def logs(self) -> str:
         """Everything the worker wrote so far."""
-        self._stdout.flush()
-        self._stderr.flush()
+        for handle in (self._stdout, self._stderr):
+            if not handle.closed:
+                handle.flush()
         return self.stdout_path.read_text(errors="replace") + self.stderr_path.read_text(errors="replace")
+
+    def until(self, predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
+        """Like :func:`wait_until`, failing at once (with the logs) if the worker exits meanwhile."""
+
+        def check() -> Any:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"the worker exited ({self.process.returncode}) before {what}:\n{self.logs()[-3000:]}"
+                )
+            return predicate()
+
+        return wait_until(check, timeout, what, interval)
 
     def stop(self, timeout: float = 60) -> int:
         """SIGTERM, then the exit code; SIGKILL for the group if it does not exit in time."""
