@@ -50,6 +50,11 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "extractkit_plugins.pdf.pdf_extractor",
     "extractkit_plugins.pdf.pdfplumber_extractor",
     "extractkit_plugins.image.image_extractor",
+    "extractkit_plugins.mail.eml_extractor",
+    "extractkit_plugins.mail.msg_extractor",
+    "extractkit_plugins.markup.rtf_extractor",
+    "extractkit_plugins.markup.epub_extractor",
+    "extractkit_plugins.markup.xml_extractor",
     "extractkit_plugins.local.jsonl_sink",
     "extractkit_plugins.local.local_index_sink",
 )

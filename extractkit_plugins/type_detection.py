@@ -169,6 +169,131 @@ def _looks_like_text(head: bytes) -> bool:
     return best is not None and best.chaos < 0.3
 
 
+# -- mail, RTF, EPUB, XHTML and text whatever libmagic guessed -----------------
+
+RFC822 = "message/rfc822"
+RTF = "application/rtf"
+EPUB = "application/epub+zip"
+XHTML = "application/xhtml+xml"
+#: Header names that only mail uses; two of them at the top of a file make it a message.
+MAIL_HEADERS = frozenset(
+    (
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "received",
+        "return-path",
+        "delivered-to",
+        "reply-to",
+        "in-reply-to",
+        "references",
+        "sender",
+        "x-mailer",
+        "thread-topic",
+        "x-originalarrivaltime",
+    )
+)
+#: libmagic answers that stand even when the bytes read as clean text (formats written in text).
+TEXT_BASED_FORMATS = frozenset(("application/pdf", "application/postscript", "application/json", RTF, "text/rtf"))
+_HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):")
+_XHTML_START = re.compile(
+    r"^\s*<\?xml[^>]*\?>(?:\s*<!--.*?-->|\s*<\?[^>]*\?>|\s*<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*\s*<(?:\w+:)?html\b",
+    re.DOTALL | re.IGNORECASE,
+)
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def _head_as_text(head: bytes) -> tuple[str, str] | None:
+    """The head decoded for sniffing, with its encoding, when it is clean text; None for binary."""
+    import codecs
+
+    from extractkit_plugins.text.text_encoding import bom_encoding, utf16_without_bom
+
+    encoding = bom_encoding(head) or utf16_without_bom(head)
+    if encoding:
+        text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+        return text.lstrip("\ufeff"), encoding
+    if len(_CONTROL_BYTES.findall(head)) > len(head) * 0.01 or b"\x00" in head:
+        return None
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(head, final=False), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _looks_like_text(head):
+        return head.decode("latin-1"), "8bit"  # header names and tags are ASCII in every legacy encoding
+    return None
+
+
+def _starts_with_mail_headers(text: str) -> bool:
+    """True when the text opens with an RFC 822 header block holding at least two mail-only fields."""
+    mail_fields = 0
+    for number, line in enumerate(text.splitlines()):
+        if not line.strip():
+            break
+        if line[0] in " \t" and number:
+            continue  # a folded header line
+        match = _HEADER_LINE.match(line)
+        if match is None:
+            return False
+        mail_fields += match.group(1).lower() in MAIL_HEADERS
+        if mail_fields >= 2:
+            return True
+    return False
+
+
+def _text_format_type(path: Path, mime_type: str, suffix: str) -> str | None:
+    """Mail, RTF, EPUB, XHTML or plain text decided from the bytes, whatever libmagic said; None otherwise."""
+    head = _head(path, 8192)
+    if head.startswith(b"PK\x03\x04"):
+        return _epub_type(path)
+    if head.startswith(b"{\\rtf"):
+        return RTF
+    if mime_type in TEXT_BASED_FORMATS:
+        return None
+    decoded = _head_as_text(head)
+    if decoded is None:
+        return None
+    text, encoding = decoded
+    if _starts_with_mail_headers(text):
+        return RFC822
+    if _XHTML_START.match(text):
+        return XHTML
+    if mime_type == RFC822:
+        return None
+    textual = mime_type.startswith("text/") or "xml" in mime_type or mime_type in ("application/csv",)
+    if encoding.startswith("utf-16") or not textual:
+        # BOM-less UTF-16, or clean text that libmagic took for something else (HP-GL, say).
+        if re.match(r"^\s*<(?:\?xml|[A-Za-z_][\w.:-]*[\s>/])", text) and suffix not in (".txt", ".csv", ".tsv"):
+            return "text/html" if re.match(r"^\s*<(?:!doctype html|html)\b", text, re.IGNORECASE) else "text/xml"
+        return TEXT_EXTENSIONS.get(suffix, "text/plain")
+    return None
+
+
+def _epub_type(path: Path) -> str | None:
+    """EPUB when the zip's ``mimetype`` entry holds ``application/epub+zip`` or its container names an OPF.
+
+    The standard puts ``mimetype`` first, but real books (Tika's test EPUB among
+    them) store it anywhere or leave it out.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = {info.filename: info for info in archive.infolist()[:10_000]}
+            mimetype = infos.get("mimetype")
+            if mimetype is not None and mimetype.file_size <= 100:
+                return EPUB if archive.read(mimetype).decode("ascii", "replace").strip().lower() == EPUB else None
+            container = infos.get("META-INF/container.xml")
+            if container is None or container.file_size > 64 * 1024:
+                return None
+            return EPUB if b"application/oebps-package+xml" in archive.read(container) else None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        return None
+
+
 def detect(path: Path, name: str = "") -> str:
     """Return the MIME type of the file at ``path``; ``name`` is only a hint."""
     mime_type = _magic_mime(path).lower()
@@ -176,6 +301,9 @@ def detect(path: Path, name: str = "") -> str:
     office = _office_container_type(path)
     if office:
         return office
+    text_format = _text_format_type(path, mime_type, suffix)
+    if text_format:
+        return text_format
     if mime_type in ("application/zip", OCTET_STREAM, DOCX, XLSX, PPTX, "application/encrypted"):
         ooxml = _ooxml_type(path)
         if ooxml:

@@ -1,79 +1,20 @@
-"""Text extractor: plain text, CSV, Markdown, JSON, XML and HTML, with the encoding detected."""
+"""Text extractor: plain text, CSV, Markdown, JSON, HTML and XHTML, with the encoding detected.
+
+A charset the file declares (byte-order mark, ``<meta charset>``, XML
+declaration) wins over guessing. HTML comes out as its visible text, tables as
+tab-separated rows. XML other than XHTML belongs to the markup family's XML
+extractor, so markup is never indexed as text.
+"""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
+from extractkit import Document, ExtractionResult, Extractor, hookimpl
 
-from extractkit import Document, ExtractionResult, Extractor, Page, hookimpl
-from extractkit.errors import UnreadableDocument
-
+from .html_text import decode_html, html_to_text
+from .results import read_document_bytes, text_result
 from .text_encoding import decode
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_SKIPPED_TAGS = {"script", "style", "noscript", "template"}
-_BLOCK_TAGS = {
-    "p",
-    "div",
-    "br",
-    "li",
-    "tr",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "blockquote",
-    "pre",
-    "table",
-    "ul",
-    "ol",
-    "title",
-}
-
-
-class _HtmlText(HTMLParser):
-    """Collects visible text from HTML, one block per line."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title = ""
-        self._skip_depth = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _SKIPPED_TAGS:
-            self._skip_depth += 1
-        if tag == "title":
-            self._in_title = True
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-        if tag in ("td", "th"):
-            self.parts.append("\t")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED_TAGS and self._skip_depth:
-            self._skip_depth -= 1
-        if tag == "title":
-            self._in_title = False
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._skip_depth:
-            return
-        if self._in_title:
-            self.title += data
-        self.parts.append(data)
-
-    def text(self) -> str:
-        lines = (" ".join(line.split()) for line in "".join(self.parts).split("\n"))
-        return "\n".join(line for line in lines if line)
 
 
 class TextExtractor(Extractor):
@@ -88,27 +29,26 @@ class TextExtractor(Extractor):
         "text/html",
         "application/xhtml+xml",
         "application/json",
-        "text/xml",
-        "application/xml",
         "text/*",
     )
 
     def extract(self, document: Document) -> ExtractionResult:
         """Decode the file; for HTML keep only the visible text."""
-        try:
-            data = document.path.read_bytes()
-        except OSError as exc:
-            raise UnreadableDocument(f"{document.name}: cannot be read: {exc.strerror or exc}") from exc
-        text, encoding = decode(data)
-        metadata: dict[str, object] = {"encoding": encoding}
+        data = read_document_bytes(document)
         if (document.mime_type or "") in HTML_TYPES:
-            parser = _HtmlText()
-            parser.feed(text)
-            parser.close()
-            text = parser.text()
-            if parser.title.strip():
-                metadata["title"] = parser.title.strip()
-        return ExtractionResult(text=text, pages=(Page(number=1, text=text),), metadata=metadata)
+            return html_result(data)
+        text, encoding = decode(data)
+        return text_result(text, {"encoding": encoding})
+
+
+def html_result(data: bytes) -> ExtractionResult:
+    """The result for an HTML or XHTML page: visible text, title, author, language and the encoding used."""
+    markup, encoding, declared = decode_html(data)
+    page = html_to_text(markup)
+    metadata: dict[str, object] = {"encoding": encoding, **page.metadata}
+    if declared:
+        metadata["declared_encoding"] = declared
+    return text_result(page.text, metadata)
 
 
 @hookimpl

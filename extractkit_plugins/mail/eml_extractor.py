@@ -1,0 +1,43 @@
+"""RFC 822 / MIME mail extractor: headers as metadata, the body as text, attachments listed.
+
+Only the standard library's :mod:`email` package is needed. Attachments are
+listed in ``metadata["attachments"]`` (name, type, size); the parsed message
+hands out their bytes through :meth:`~extractkit_plugins.mail.mime_message.ParsedMail.attachment_payloads`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from extractkit import hookimpl
+from extractkit.interfaces import Extractor
+from extractkit.models import Document, ExtractionResult
+from extractkit_plugins.text.results import read_document_bytes, text_result
+
+from .mime_message import parse_mail
+
+
+class EmlExtractor(Extractor):
+    """Reads ``.eml`` messages: from, to, cc, date (ISO 8601), subject and message id; body text; attachments."""
+
+    name = "eml"
+    mime_types = ("message/rfc822",)
+    priority = 50
+
+    def extract(self, document: Document) -> ExtractionResult:
+        """Parse the message and return its body with the headers as metadata."""
+        data = read_document_bytes(document)
+        mail = parse_mail(data, document.name)
+        metadata: dict[str, Any] = dict(mail.headers)
+        if mail.body_type:
+            metadata["body_type"] = mail.body_type
+            metadata["encoding"] = mail.body_encoding
+        if mail.attachments:
+            metadata["attachments"] = [attachment.to_metadata() for attachment in mail.attachments]
+        return text_result(mail.body, metadata)
+
+
+@hookimpl
+def register_extractors(register: Any) -> None:
+    """Register the RFC 822 mail extractor."""
+    register(EmlExtractor)
