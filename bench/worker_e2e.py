@@ -1,0 +1,152 @@
+"""End-to-end worker throughput through the real servers, against extraction alone on the same files.
+
+For each corpus (small text files, born-digital PDFs) and each worker count (1, 2):
+
+- **extraction alone**: ``extractkit run`` over a local folder of the files into a
+  JSON Lines file, with the same isolation and the same number of workers;
+- **end to end**: the same files in S3, one SQS message each, ``extractkit run`` on
+  the seed's variables alone, into OpenSearch; the clock stops when the last
+  document is searchable.
+
+Both clocks include the worker's start. Prints documents/s, the ratio, and the
+per-document overhead ``(t_end_to_end - t_extract) / N``; medians of ``--repeats``.
+Needs the test servers: ``bash scripts/services.sh run -- .venv/bin/python bench/worker_e2e.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from support.aws_stack import WorkerProcess, make_stack, worker_environment  # noqa: E402
+from support.services import opensearch_request  # noqa: E402
+
+
+def text_corpus(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(count):
+        path = folder / f"note-{number:04d}.txt"
+        path.write_text(
+            f"業務メモ {number}: 会議室の予約と配送の確認。Meeting room booking and delivery {number}.\n" * 8
+        )
+        paths.append(path)
+    return paths
+
+
+def pdf_corpus(folder: Path, count: int) -> list[Path]:
+    sys.path.insert(0, str(REPO / "tests"))
+    from fixtures.generate import build_born_digital_pdf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    template = folder / "template.pdf"
+    build_born_digital_pdf(template, pages=5)
+    paths = []
+    for number in range(count):
+        path = folder / f"report-{number:04d}.pdf"
+        path.write_bytes(template.read_bytes())
+        paths.append(path)
+    template.unlink()
+    return paths
+
+
+def extract_only(paths: list[Path], workers: int, scratch: Path) -> float:
+    config = scratch / "local.toml"
+    out = scratch / "out.jsonl"
+    config.write_text(
+        f'[source]\ntype = "folder"\npath = "{paths[0].parent}"\n'
+        f'[sink]\ntype = "jsonl"\npath = "{out}"\n'
+        f'[worker]\nmax_workers = {workers}\ntemp_dir = "{scratch / "work"}"\nprogress = "off"\n'
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "runner.cli", "run", "--config", str(config)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+    )
+    elapsed = time.perf_counter() - started
+    lines = out.read_text().splitlines()
+    assert len(lines) == len(paths), f"{len(lines)} results for {len(paths)} files"
+    out.unlink()
+    return elapsed
+
+
+def end_to_end(paths: list[Path], workers: int, scratch: Path) -> float:
+    stack = make_stack()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda p: stack.put(f"bench/{p.name}", p.read_bytes()), paths))
+    for start in range(0, len(paths), 10):
+        entries = [
+            {"Id": str(i), "MessageBody": json.dumps({"bucket": stack.bucket, "key": f"bench/{p.name}"})}
+            for i, p in enumerate(paths[start : start + 10])
+        ]
+        stack.sqs.send_message_batch(QueueUrl=stack.queue_url, Entries=entries)
+    environment = worker_environment(stack, scratch, MAX_WORKERS=str(workers), LOG_LEVEL="WARNING")
+    started = time.perf_counter()
+    worker = WorkerProcess(environment, scratch / "logs")
+    try:
+        while True:
+            count = opensearch_request(stack.opensearch, "GET", f"/{stack.index}/_count?ignore_unavailable=true")
+            if count and count.get("count", 0) >= len(paths):
+                break
+            if worker.process.poll() is not None:
+                raise RuntimeError(worker.logs()[-2000:])
+            time.sleep(0.05)
+            opensearch_request(stack.opensearch, "POST", f"/{stack.index}/_refresh?ignore_unavailable=true")
+        elapsed = time.perf_counter() - started
+    finally:
+        worker.stop()
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--text-files", type=int, default=300)
+    parser.add_argument("--pdf-files", type=int, default=60)
+    arguments = parser.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as root:
+        corpora = {
+            "small text": text_corpus(Path(root) / "text", arguments.text_files),
+            "born-digital PDF": pdf_corpus(Path(root) / "pdf", arguments.pdf_files),
+        }
+        for name, paths in corpora.items():
+            for workers in (1, 2):
+                local, remote = [], []
+                for repeat in range(arguments.repeats):
+                    scratch = Path(root) / f"run-{name[:4]}-{workers}-{repeat}"
+                    scratch.mkdir()
+                    local.append(extract_only(paths, workers, scratch))
+                    remote.append(end_to_end(paths, workers, scratch))
+                t_local, t_remote = statistics.median(local), statistics.median(remote)
+                rows.append(
+                    (name, workers, len(paths) / t_local, len(paths) / t_remote, (t_remote - t_local) / len(paths))
+                )
+                print(rows[-1], flush=True)
+    print()
+    print("| corpus | workers | extraction alone docs/s | end to end docs/s | ratio | overhead ms/doc |")
+    print("|---|---|---|---|---|---|")
+    for name, workers, local_rate, remote_rate, overhead in rows:
+        print(
+            f"| {name} | {workers} | {local_rate:.1f} | {remote_rate:.1f} | {remote_rate / local_rate:.2f} "
+            f"| {overhead * 1000:.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
