@@ -1,0 +1,142 @@
+"""Reading one S3 object into a private temp file: HEAD, size check, streamed GET.
+
+Shared by the ``s3`` and ``sqs`` sources. The object's key is never used as a
+local path (keys may hold ``..`` segments or start with ``/``): the bytes go to
+:func:`extractkit.tempfiles.private_file`, which only borrows a plain extension.
+
+The GET is conditional on the ETag the HEAD returned, so an object replaced
+between the two calls is read again (a transient error) rather than mixed up
+with the size and metadata of another version. The latest version is read, not
+the version named by an event: an event for an object deleted since then must
+end in a deletion, not in a resurrected old version.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+from extractkit.errors import NetworkError, TooLarge
+from extractkit.models import Document
+from extractkit.tempfiles import private_file
+
+from .error_mapping import is_aws_error, map_error
+
+log = logging.getLogger("extractkit.aws.s3")
+
+#: Bytes read from the response stream at a time.
+CHUNK_SIZE = 1024 * 1024
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    """The document URI of an object: ``s3://bucket/key`` with the key as it is."""
+    return f"s3://{bucket}/{key}"
+
+
+def object_name(key: str) -> str:
+    """The file name part of a key (a hint only, never a path)."""
+    return key.rstrip("/").rsplit("/", 1)[-1] or key
+
+
+def _iso_utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _epoch_ms(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def head_object(client: Any, bucket: str, key: str) -> Mapping[str, Any]:
+    """HEAD the object; botocore errors become classified document errors."""
+    try:
+        return client.head_object(Bucket=bucket, Key=key)
+    except Exception as error:
+        if is_aws_error(error):
+            raise map_error(error, f"HEAD {s3_uri(bucket, key)}") from error
+        raise
+
+
+def too_large_error(name: str, size: int, limit: int) -> TooLarge:
+    """The failure for an object over the size limit (it was not downloaded)."""
+    return TooLarge(
+        f"{name} is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit (MAX_FILE_SIZE_MB); it was not downloaded"
+    )
+
+
+def source_metadata(bucket: str, key: str, head: Mapping[str, Any]) -> dict[str, Any]:
+    """What the store records about the object: bucket, key, ETag, version, size, type, last-modified."""
+    last_modified = head.get("LastModified")
+    version_id = head.get("VersionId")
+    return {
+        "bucket": bucket,
+        "key": key,
+        "etag": str(head.get("ETag") or "").strip('"') or None,
+        "version_id": version_id if version_id and version_id != "null" else None,
+        "size": int(head.get("ContentLength") or 0),
+        "content_type": head.get("ContentType"),
+        "last_modified": _iso_utc(last_modified),
+        "last_modified_ms": _epoch_ms(last_modified),
+    }
+
+
+def fetch_object(client: Any, bucket: str, key: str, workdir: Path, *, max_bytes: int, uri: str = "") -> Document:
+    """HEAD the object, refuse it over ``max_bytes``, then stream it into a private file in ``workdir``."""
+    uri = uri or s3_uri(bucket, key)
+    name = object_name(key)
+    head = head_object(client, bucket, key)
+    size = int(head.get("ContentLength") or 0)
+    if size > max_bytes:
+        raise too_large_error(name, size, max_bytes)
+    path = private_file(workdir, name)
+    written = _stream_to(client, bucket, key, head, path, name=name, max_bytes=max_bytes)
+    metadata = source_metadata(bucket, key, head)
+    metadata["size"] = written
+    return Document(uri=uri, path=path, name=name, size=written, source_metadata=metadata)
+
+
+def _stream_to(
+    client: Any, bucket: str, key: str, head: Mapping[str, Any], path: Path, *, name: str, max_bytes: int
+) -> int:
+    """Copy the object's body to ``path`` chunk by chunk; return the bytes written."""
+    request: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if head.get("ETag"):
+        request["IfMatch"] = head["ETag"]
+    what = f"GET {s3_uri(bucket, key)}"
+    written = 0
+    try:
+        response = client.get_object(**request)
+        body = response["Body"]
+        try:
+            with path.open("wb") as handle:
+                for chunk in body.iter_chunks(CHUNK_SIZE):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise too_large_error(name, written, max_bytes)
+                    handle.write(chunk)
+        finally:
+            body.close()
+    except TooLarge:
+        path.unlink(missing_ok=True)
+        raise
+    except Exception as error:
+        path.unlink(missing_ok=True)
+        if is_aws_error(error):
+            raise map_error(error, what) from error
+        if isinstance(error, (ConnectionError, TimeoutError)) or type(error).__module__.startswith("urllib3"):
+            raise NetworkError(f"{what}: {type(error).__name__}: {error}") from error
+        raise
+    expected = int(response.get("ContentLength") or written)
+    if written != expected:
+        path.unlink(missing_ok=True)
+        raise NetworkError(f"{what}: the download stopped after {written} of {expected} bytes")
+    return written
