@@ -15,15 +15,20 @@ from extractkit_plugins.text.charsets import decode_with_charset
 from extractkit_plugins.text.text_encoding import decode
 
 
-def decode_header_value(raw: str | None) -> str:
-    """Decode one header value to text: encoded words, raw 8-bit bytes and folding whitespace."""
+def decode_header_value(raw: str | email.header.Header | None) -> str:
+    """Decode one header value to text: encoded words, raw 8-bit bytes and folding whitespace.
+
+    The parser hands a header holding raw 8-bit bytes over as a ``Header`` of
+    charset ``unknown-8bit``; its bytes are decoded by guessing (CP932, EUC-JP, UTF-8...).
+    """
     if not raw:
         return ""
-    raw = str(raw)
+    if not isinstance(raw, email.header.Header):
+        raw = str(raw)
     try:
         pieces = email.header.decode_header(raw)
     except (ValueError, LookupError, UnicodeError):
-        pieces = [(raw, None)]
+        pieces = [(str(raw), None)]
     out = []
     for piece, charset in pieces:
         if isinstance(piece, str):
@@ -60,9 +65,14 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
         return decode(data)[0]
 
 
-def decode_addresses(values: Iterable[str | None]) -> list[str]:
+def decode_addresses(values: Iterable[str | email.header.Header | None]) -> list[str]:
     """Turn address headers into ``"Name <address>"`` strings with their names decoded."""
-    raw = [str(value) for value in values if value]
+    # A header with raw 8-bit bytes is decoded first; one with encoded words only after splitting at commas.
+    raw = [
+        decode_header_value(value) if isinstance(value, email.header.Header) else str(value)
+        for value in values
+        if value
+    ]
     result = []
     for name, address in email.utils.getaddresses(raw):
         name = decode_header_value(name)

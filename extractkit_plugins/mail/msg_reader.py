@@ -114,9 +114,8 @@ class _OutlookReader:
 
     def read(self) -> OutlookMessage:
         message = self.message
-        if message.message_class.lower().startswith("ipm.note.smime") and "multipartsigned" not in (
-            message.message_class.lower()
-        ):
+        message_class = self.text(message.message_class).lower()
+        if message_class.startswith("ipm.note.smime") and "multipartsigned" not in message_class:
             raise EncryptedDocument(f"{self.name} is S/MIME-encrypted Outlook mail; it needs the recipient's key")
         body, body_type = self._body()
         result = OutlookMessage(metadata=self._metadata(), body=body, body_type=body_type)
@@ -136,7 +135,7 @@ class _OutlookReader:
     def _metadata(self) -> dict[str, Any]:
         message = self.message
         headers = message.message_headers
-        metadata: dict[str, Any] = {"message_class": message.message_class}
+        metadata: dict[str, Any] = {"message_class": self.text(message.message_class)}
         sender = decode_addresses([self.text(message.sender)]) if message.sender else []
         if sender:
             metadata["from"] = sender[0]

@@ -221,7 +221,7 @@ class _Reader:
         elif word == "deff" and argument is not None:
             self.default_font = argument
         elif word == "f" and argument is not None:
-            return replace(group, codec=self.fonts.get(argument))
+            return replace(group, codec=self.fonts.get(argument) or self.ansi)
         elif word == "upr":
             return replace(group, upr_pending=True, upr_outer=group.destination)
         elif word == "ud" and group.upr_outer is not None:
