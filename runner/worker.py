@@ -148,7 +148,10 @@ class Worker:
             health = HealthServer(self.config.worker["health_host"], port, readiness).start()
         self._watcher: InstanceEventWatcher | None = None
         if self.source.redelivers and self.config.worker["instance_events"]:
-            watcher = InstanceEventWatcher(self.request_stop, interval=self.config.worker["instance_event_interval"])
+            watcher = InstanceEventWatcher(
+                lambda notice: self.request_stop(f"by a {notice}"),
+                interval=self.config.worker["instance_event_interval"],
+            )
             if watcher.start():
                 self._watcher = watcher
         metrics_thread = None
@@ -194,7 +197,7 @@ class Worker:
         """Stop taking new items and drain (signal handlers and instance notices call this)."""
         if self.stop_reason is None:
             self.stop_reason = reason
-        log.info("stop requested (%s); finishing documents in flight", reason, extra={"event": "stop"})
+        log.info("stop requested %s; finishing documents in flight", reason, extra={"event": "stop"})
         if self.pipeline is not None:
             self.pipeline.stop()
 
@@ -229,7 +232,7 @@ class Worker:
             return
 
         def stop(signum: int, _frame: object) -> None:
-            self.request_stop(signal.Signals(signum).name)
+            self.request_stop(f"by signal {signal.Signals(signum).name}")
 
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
