@@ -29,6 +29,7 @@ from extractkit.errors import (
     TransientError,
 )
 from extractkit.models import Attempt, Document, ExtractionResult, Failure, Page, SinkRecord, document_id_for
+from extractkit.pipeline import Pipeline
 from extractkit_plugins.opensearch import bulk
 from extractkit_plugins.opensearch.sink import OpenSearchSink
 
@@ -287,6 +288,25 @@ def test_content_is_cut_at_max_content_chars(make_sink, endpoint):
     assert source["content"] == "0123456789" and source["content_truncated"] is True
     assert source["name"] == "long.txt" and source["extension"] == "txt" and source["bucket"] == "docs"
     assert source["status"] == "indexed" and source["languages"] == ["en"]
+
+
+def test_a_folder_run_through_the_pipeline_is_searchable(plugins, make_sink, endpoint, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "防災.txt").write_text(JAPANESE, encoding="utf-8")
+    (folder / "budget.txt").write_text(ENGLISH, encoding="utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    sink = make_sink()
+    run_sink = plugins.make_sink("opensearch", {"endpoint": endpoint, "index": sink.index})
+    source = plugins.make_source("folder", {"path": str(folder)})
+    stats = Pipeline(source, run_sink, plugins=plugins, temp_dir=tmp_path / "t").run()
+    run_sink.close()
+    assert stats.indexed == 2
+    _refresh(endpoint, sink)
+    assert [hit.name for hit in sink.search("津波")] == ["防災.txt"]
+    assert [hit.name for hit in sink.search("quarterly")] == ["budget.txt"]
+    failures = opensearch_request(endpoint, "POST", f"/{sink.failures_index}/_search", {})["hits"]["hits"]
+    assert [(hit["_source"]["name"], hit["_source"]["reason"]) for hit in failures] == [("empty.txt", "empty")]
 
 
 # -- failures of the cluster -----------------------------------------------------------------------------------------
