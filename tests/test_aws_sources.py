@@ -546,3 +546,64 @@ def test_workdir_is_the_only_place_written(s3, sqs, bucket, tmp_path, sources):
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == sorted(
         str(p.relative_to(tmp_path)) for p in workdir.iterdir()
     )
+
+
+# -- through the real pipeline ----------------------------------------------------------------
+
+
+def test_pipeline_with_the_sqs_source_stores_every_outcome_and_empties_the_queue(s3, sqs, bucket, tmp_path, plugins):
+    from extractkit import ExtractOptions, Pipeline
+    from extractkit_plugins.local.jsonl_sink import JsonlSink
+
+    good = {"in/年次 報告+c&d.txt": "日本語の本文 and English text", "in/plain.txt": "hello world"}
+    for key, text in good.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=text.encode())
+    s3.put_object(Bucket=bucket, Key="in/big.txt", Body=b"z" * 4096)
+    queue, dlq = make_queue(sqs, max_receives=3)
+    bodies = [
+        s3_event(bucket, "in/年次 報告+c&d.txt", size=len(good["in/年次 報告+c&d.txt"].encode())),
+        json.dumps({"bucket": bucket, "key": "in/plain.txt"}),
+        json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}),
+        json.dumps({"bucket": "someone-elses", "key": "in/plain.txt"}),
+        "garbage",
+        json.dumps({"bucket": bucket, "key": "in/big.txt"}),
+        s3_event(bucket, "in/removed.txt", "ObjectRemoved:Delete"),
+        json.dumps({"bucket": bucket, "key": "in/never-existed.txt"}),
+    ]
+    for body in bodies:
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    source = sqs_source(queue, bucket, dlq_url=dlq, visibility_timeout=30)
+    output = tmp_path / "out.jsonl"
+    sink = JsonlSink({"path": str(output)})
+    pipeline = Pipeline(
+        source,
+        sink,
+        plugins=plugins,
+        options=ExtractOptions(max_file_size=1024),
+        concurrency=2,
+        temp_dir=tmp_path / "work",
+    )
+    runner = threading.Thread(target=pipeline.run, daemon=True)
+    runner.start()
+    try:
+        assert wait_for(lambda: counts(sqs, queue) == (0, 0) and source.in_flight() == 0, timeout=30), counts(
+            sqs, queue
+        )
+    finally:
+        pipeline.stop()
+        runner.join(10)
+        source.close()
+        sink.close()
+    assert not runner.is_alive()
+    lines = [json.loads(line) for line in output.read_text().splitlines()]
+    results = {line["uri"]: line for line in lines if line["type"] == "result"}
+    failures = {line["uri"]: line["reason"] for line in lines if line["type"] == "failure"}
+    deletes = {line["uri"] for line in lines if line["type"] == "delete"}
+    assert {uri: r["text"].strip() for uri, r in results.items()} == {
+        f"s3://{bucket}/{key}": text for key, text in good.items()
+    }
+    assert failures["s3://someone-elses/in/plain.txt"] == "forbidden"
+    assert failures[f"s3://{bucket}/in/big.txt"] == "too_large"
+    assert [reason for uri, reason in failures.items() if uri.startswith("sqs://")] == ["invalid_message"]
+    assert deletes == {f"s3://{bucket}/in/removed.txt", f"s3://{bucket}/in/never-existed.txt"}
+    assert counts(sqs, dlq) == (0, 0)

@@ -71,6 +71,8 @@ OPTIONS = (
 STOP_CHECK_SECONDS = 0.2
 #: Longest pause between failed receives.
 MAX_RECEIVE_BACKOFF = 30.0
+#: Seconds close() waits, beyond the poll's own wait, for a poll still under way.
+CLOSE_POLL_MARGIN = 5.0
 #: SQS's ceiling for a visibility timeout (12 hours).
 MAX_VISIBILITY = 43_200
 
@@ -397,7 +399,7 @@ class SqsSource(Source):
         self._stopping.set()
         if self._poll is not None:
             try:
-                self._poll.result(timeout=self.wait_seconds + READ_TIMEOUT / 3)
+                self._poll.result(timeout=self.wait_seconds + CLOSE_POLL_MARGIN)
             except Exception:
                 pass
         if self._receiver is not None:
