@@ -59,7 +59,8 @@ def test_rtf_metadata_and_no_control_words(corpus, plugins):
 def test_generated_rtf_escapes_tables_and_pictures(tmp_path, plugins):
     path = tmp_path / "letter.rtf"
     path.write_bytes(
-        b"{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\fnil\\fcharset128 MS Mincho;}{\\f1\\fswiss\\fcharset0 Arial;}}"
+        b"{\\rtf1\\ansi\\ansicpg1252\\deff0"
+        b"{\\fonttbl{\\f0\\fnil\\fcharset128 MS Mincho;}{\\f1\\fswiss\\fcharset0 Arial;}}"
         b"{\\info{\\title \\'8c\\'5f\\'96\\'f1}}"
         b"\\'8c\\'5f\\'96\\'f1\\'8f\\'91\\par "
         b"{\\f1 caf\\'e9}\\par "
