@@ -257,11 +257,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError("--config", f"file '{path}' does not exist")
+        raise ConfigError("--config", f"file '{path}' does not exist") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("--config", f"'{path}' is not valid TOML: {exc}")
+        raise ConfigError("--config", f"'{path}' is not valid TOML: {exc}") from exc
     except OSError as exc:
-        raise ConfigError("--config", f"'{path}' cannot be read: {exc.strerror or exc}")
+        raise ConfigError("--config", f"'{path}' cannot be read: {exc.strerror or exc}") from exc
 
 
 def _environment_overrides(environ: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
@@ -289,7 +289,7 @@ def _validate_section(name: str, raw: Mapping[str, Any], keys: Mapping[str, tupl
         try:
             result[key] = convert(value)
         except ValueError as exc:
-            raise ConfigError(f"{name}.{key}", f"{exc}{where}")
+            raise ConfigError(f"{name}.{key}", f"{exc}{where}") from exc
     for key, (_, default) in keys.items():
         result.setdefault(key, default)
     return result
