@@ -37,6 +37,8 @@ EXPLICIT = "explicit"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "extractkit_plugins.type_detection",
     "extractkit_plugins.local.folder_source",
+    "extractkit_plugins.aws.s3_source",
+    "extractkit_plugins.aws.sqs_source",
     "extractkit_plugins.text.text_extractor",
     "extractkit_plugins.text.warm_up",
     "extractkit_plugins.office.docx_extractor",
@@ -57,6 +59,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "extractkit_plugins.markup.xml_extractor",
     "extractkit_plugins.local.jsonl_sink",
     "extractkit_plugins.local.local_index_sink",
+    "extractkit_plugins.opensearch.sink",
 )
 
 
