@@ -51,6 +51,11 @@ class Document:
     size: int
     mime_type: str | None = None
     source_metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: A private folder where an extractor may write the documents it finds inside this one
+    #: (:class:`EmbeddedFile`); ``None`` when embedded documents are not wanted.
+    workdir: Path | None = None
+    #: How deep this document sits inside others: 0 for a document of its own.
+    depth: int = 0
 
     @property
     def id(self) -> str:
@@ -70,6 +75,22 @@ class Page:
 
 
 @dataclass(frozen=True)
+class EmbeddedFile:
+    """A document found inside another (a mail attachment, an archive member), written to a file of its own.
+
+    ``path_in_parent`` names it inside its parent (``reports/q3.xlsx``,
+    ``attachments/2/photo.jpg``); ``path`` is the file the extractor wrote inside
+    the parent's :attr:`Document.workdir`.
+    """
+
+    name: str
+    path_in_parent: str
+    path: Path
+    size: int
+    mime_type_hint: str | None = None
+
+
+@dataclass(frozen=True)
 class ExtractionResult:
     """What an extractor produced for one document."""
 
@@ -78,6 +99,8 @@ class ExtractionResult:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     mime_type: str = "application/octet-stream"
     extractor: str = ""
+    #: Documents inside this one; the pipeline extracts and stores each as a document of its own.
+    children: tuple[EmbeddedFile, ...] = ()
 
     @property
     def ocr_pages(self) -> int:
@@ -253,6 +276,10 @@ class ExtractOptions:
     max_archive_uncompressed: int = 512 * 1024 * 1024
     max_archive_entries: int = 10_000
     max_archive_ratio: int = 200
+    #: How deep documents inside documents are followed (an attachment of a mail in a zip is depth 2).
+    max_embedded_depth: int = 3
+    #: At most this many embedded documents per top-level document.
+    max_embedded_documents: int = 1000
     pdf_password: str = ""
     office_password: str = ""
     preferred_extractors: tuple[str, ...] = ()

@@ -19,9 +19,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from .batching import SinkBatcher, SinkOutcome
+from .embedded import extract_children
 from .errors import DocumentError, DocumentGone, ExtractorCrashed, TooLarge, TransientError
 from .executors import InProcessExecutor
 from .failure_log import FailureLog
@@ -208,6 +209,7 @@ class Pipeline:
             self._submit(item, Outcome(None, item.uri), SinkRecord.for_delete(item.uri, item.attributes), on_outcome)
             return
         started = time.perf_counter()
+        children: list[Outcome] = []
         workdir = Path(tempfile.mkdtemp(prefix="job-", dir=self.temp_dir))
         try:
             try:
@@ -220,7 +222,8 @@ class Pipeline:
             except DocumentError as error:
                 outcome = Outcome(None, item.uri, failure=failure_from_error(error, uri=item.uri, stage="fetch"))
             else:
-                outcome = self.executor(document)
+                outcome = self.executor(dataclasses.replace(document, workdir=workdir))
+                children = extract_children(outcome, self.executor, self.options)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
@@ -230,34 +233,56 @@ class Pipeline:
             self._release_unstored(item)
             self._report(outcome, on_outcome)
             return
+        parts = [(outcome, self._record_for(outcome, item.attributes))]
+        parts.extend((child, self._record_for(child, {})) for child in children)
+        self._submit_group(item, parts, on_outcome)
+
+    @staticmethod
+    def _record_for(outcome: Outcome, attributes: Mapping[str, Any]) -> SinkRecord:
         if outcome.result is not None and outcome.document is not None:
-            record = SinkRecord.for_result(outcome.document, outcome.result, item.attributes)
-        else:
-            assert failure is not None
-            record = SinkRecord.for_failure(failure, item.attributes)
-        self._submit(item, outcome, record, on_outcome)
+            return SinkRecord.for_result(outcome.document, outcome.result, attributes)
+        assert outcome.failure is not None
+        return SinkRecord.for_failure(outcome.failure, attributes)
 
     def _submit(
         self, item: SourceItem, outcome: Outcome, record: SinkRecord, on_outcome: OutcomeCallback | None
     ) -> None:
-        assert self._batcher is not None, "handle_item runs inside Pipeline.run"
+        self._submit_group(item, [(outcome, record)], on_outcome)
 
-        def stored(sink_outcome: SinkOutcome) -> None:
+    def _submit_group(
+        self, item: SourceItem, parts: list[tuple[Outcome, SinkRecord]], on_outcome: OutcomeCallback | None
+    ) -> None:
+        """Hand one item's records (its own, plus its embedded documents') to the batcher; ack after all are stored."""
+        assert self._batcher is not None, "handle_item runs inside Pipeline.run"
+        remaining = [len(parts)]
+        unstored: list[tuple[Outcome, DocumentError | None]] = []
+        lock = threading.Lock()
+
+        def settle(outcome: Outcome, record: SinkRecord, sink_outcome: SinkOutcome) -> None:
             final = outcome
             if sink_outcome.record is not record and sink_outcome.record.failure is not None:
                 final = dataclasses.replace(outcome, result=None, failure=sink_outcome.record.failure)
+            with lock:
+                if not sink_outcome.stored:
+                    unstored.append((final, sink_outcome.error))
+                remaining[0] -= 1
+                last = remaining[0] == 0
+            if last:
+                if unstored:
+                    self._unstored(item, *unstored[0])
+                elif self._in_flight.finish(item):
+                    self.source.ack(item)
             if not sink_outcome.stored:
-                self._unstored(item, final, sink_outcome.error)
-            elif self._in_flight.finish(item):
-                self.source.ack(item)
-            if record.kind == DELETE and sink_outcome.stored:
+                return
+            if record.kind == DELETE:
                 self.stats.record_delete()
                 if on_outcome is not None:
                     on_outcome(final)
                 return
             self._report(final, on_outcome)
 
-        self._batcher.submit(record, stored)
+        for outcome, record in parts:
+            self._batcher.submit(record, lambda answer, o=outcome, r=record: settle(o, r, answer))
 
     def _unstored(self, item: SourceItem, outcome: Outcome, error: DocumentError | None) -> None:
         """The sink could not take the record: keep it locally and hand the item back."""

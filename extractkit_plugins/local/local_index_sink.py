@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
+from extractkit.embedded import EMBEDDED_SEPARATOR
 from extractkit.errors import DocumentError, ServiceError, ServiceUnreachable
 from extractkit.models import DELETE, FAILURE, RESULT, SearchHit, SinkRecord
 
@@ -125,8 +126,17 @@ class LocalIndex:
                 elif record.kind == FAILURE and record.failure is not None:
                     self._record_failure(record.failure)
                 elif record.kind == DELETE:
-                    self.db.execute("DELETE FROM documents WHERE id = ?", (record.document_id,))
-                    self.db.execute("DELETE FROM failures WHERE id = ?", (record.document_id,))
+                    self._delete_with_children(record)
+
+    def _delete_with_children(self, record: SinkRecord) -> None:
+        """Remove a document, its failure record, and every document embedded in it (``uri!/…``)."""
+        prefix = record.uri + EMBEDDED_SEPARATOR
+        for table in ("documents", "failures"):
+            self.db.execute(f"DELETE FROM {table} WHERE id = ?", (record.document_id,))  # noqa: S608 (fixed names)
+            self.db.execute(
+                f"DELETE FROM {table} WHERE substr(uri, 1, ?) = ?",  # noqa: S608 (fixed names)
+                (len(prefix), prefix),
+            )
 
     def _upsert(self, document: Document, result: ExtractionResult) -> None:
         row = (

@@ -99,6 +99,8 @@ class OutcomeUnpickler(pickle.Unpickler):
             ("extractkit.models", "Page"),
             ("extractkit.models", "Failure"),
             ("extractkit.models", "Attempt"),
+            ("extractkit.models", "EmbeddedFile"),
+            ("pathlib", "PosixPath"),
             ("datetime", "datetime"),
             ("datetime", "date"),
             ("datetime", "time"),
