@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING
 
 from extractkit.errors import ConfigError, CorruptDocument, ExtractionTimeout
 from extractkit.models import ExtractOptions
-from extractkit.normalize import CJK_CLASS, is_cjk, remove_cjk_spaces
+from extractkit.normalize import is_cjk
+
+from .ocr_text import TsvLine, lines_to_text
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -63,20 +65,11 @@ MIN_OSD_CONFIDENCE = 1.0
 CJK_LANGUAGES = ("jpn", "chi_sim", "chi_tra", "kor")
 GIBBERISH_CONFIDENCE = 40.0
 
+__all__ = ["OcrResult", "TsvLine", "lines_to_text", "ocr_image", "ocr_image_file", "parse_tsv_lines"]
+
 _ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
 _ORIENTATION_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
-#: Tesseract puts a space at every change of script ("Python で", "2024 年"). Japanese text has none
-#: there (the gap is typographic), so a space run touching a kana, kanji or full-width character goes.
-_SCRIPT_CHANGE_SPACE = re.compile(rf"(?<=[{CJK_CLASS}])[ \t]+(?=\S)|(?<=\S)[ \t]+(?=[{CJK_CLASS}])")
 _UNREADABLE = ("Error in pix", "cannot be read", "Unsupported image type", "Error during processing")
-
-
-@dataclass(frozen=True)
-class TsvLine:
-    """One line of Tesseract's TSV output: its paragraph (page, block, paragraph) and its words."""
-
-    paragraph: tuple[str, ...]
-    words: tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)
@@ -205,7 +198,7 @@ def ocr_image_file(
     """
     languages = languages or options.ocr_languages
     deadline = time.monotonic() + options.ocr_timeout
-    upright = recognise(path, languages, PSM_AUTO, dpi, deadline=deadline, name=name)
+    upright = recognise(path, languages, PSM_AUTO, dpi, deadline=deadline, name=name, page=image)
     if upright.score >= GOOD_CONFIDENCE or upright.characters == 0:
         return reread_gibberish(upright, path, image, dpi, deadline=deadline, name=name)
     candidates = [upright]
@@ -214,7 +207,7 @@ def ocr_image_file(
         if rotation:
             candidates.append(_recognise_rotated(path, image, rotation, languages, dpi, deadline, name))
     if options.vertical_japanese and "jpn" in language_list(languages):
-        vertical = recognise(path, "jpn_vert", PSM_VERTICAL, dpi, deadline=deadline, name=name)
+        vertical = recognise(path, "jpn_vert", PSM_VERTICAL, dpi, deadline=deadline, name=name, page=image)
         candidates.append(replace(vertical, vertical=True))
     return reread_gibberish(best_result(candidates), path, image, dpi, deadline=deadline, name=name)
 
@@ -248,18 +241,35 @@ def _recognise_rotated(
 ) -> OcrResult:
     with tempfile.TemporaryDirectory(prefix="extractkit-ocr-") as workdir:
         rotated_path = Path(workdir) / "rotated.tif"
-        _open_page(path, image).rotate(-rotation, expand=True).save(rotated_path, format="TIFF")
-        result = recognise(rotated_path, languages, PSM_AUTO, dpi, deadline=deadline, name=name)
+        rotated = _open_page(path, image).rotate(-rotation, expand=True)
+        rotated.save(rotated_path, format="TIFF")
+        result = recognise(rotated_path, languages, PSM_AUTO, dpi, deadline=deadline, name=name, page=rotated)
     return replace(result, rotation=rotation)
 
 
-def recognise(path: Path, languages: str, psm: int, dpi: int, *, deadline: float, name: str = "image") -> OcrResult:
-    """One tesseract pass over ``path``: text and mean confidence from its TSV output."""
+def recognise(
+    path: Path,
+    languages: str,
+    psm: int,
+    dpi: int,
+    *,
+    deadline: float,
+    name: str = "image",
+    page: Image.Image | None = None,
+) -> OcrResult:
+    """One tesseract pass over ``path``: text and mean confidence from its TSV output.
+
+    ``page`` is the same image decoded, for measuring gaps between words (read from ``path`` when
+    it is not given and the text has CJK characters).
+    """
     args = [TESSERACT, str(path), "stdout", "-l", languages, "--psm", str(psm), "--dpi", str(dpi), "tsv"]
     completed = run_tesseract(args, deadline=deadline, name=name)
     if completed.returncode != 0:
         _raise_for_failure(completed.stderr, languages, name)
-    return result_from_lines(parse_tsv_lines(completed.stdout), languages)
+    lines = parse_tsv_lines(completed.stdout)
+    if page is None and any(is_cjk(char) for line in lines for word, _ in line.words for char in word):
+        page = _open_page(path, None)
+    return result_from_lines(lines, languages, page=page)
 
 
 def detect_rotation(path: Path, dpi: int, *, deadline: float, name: str = "image") -> int:
@@ -329,33 +339,24 @@ def _raise_for_failure(stderr: str, languages: str, name: str) -> None:
 
 
 def parse_tsv_lines(tsv: str) -> list[TsvLine]:
-    """The lines of Tesseract's TSV output that hold words, in reading order."""
+    """The lines of Tesseract's TSV output that hold words, in reading order, with the words' boxes."""
     words: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+    boxes: dict[tuple[str, ...], list[tuple[int, int, int, int]]] = {}
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         word = (row.get("text") or "").strip()
         if row.get("level") == "5" and word:
             key = (row["page_num"], row["block_num"], row["par_num"], row["line_num"])
             words.setdefault(key, []).append((word, float(row["conf"])))
-    return [TsvLine(key[:3], tuple(found)) for key, found in words.items()]
+            box = tuple(int(row.get(name) or 0) for name in ("left", "top", "width", "height"))
+            boxes.setdefault(key, []).append(box)  # type: ignore[arg-type]
+    return [TsvLine(key[:3], tuple(found), tuple(boxes[key])) for key, found in words.items()]
 
 
-def lines_to_text(lines: list[TsvLine] | tuple[TsvLine, ...]) -> str:
-    """Words joined by spaces, lines by newlines, paragraphs by a blank line, without spaces by CJK.
-
-    Tesseract inserts spaces between CJK characters and at every change of script; those go,
-    spaces between Latin words stay.
-    """
-    parts: list[str] = []
-    for index, line in enumerate(lines):
-        if index and line.paragraph != lines[index - 1].paragraph:
-            parts.append("")
-        parts.append(" ".join(word for word, _ in line.words))
-    return _SCRIPT_CHANGE_SPACE.sub("", remove_cjk_spaces("\n".join(parts)))
-
-
-def result_from_lines(lines: list[TsvLine] | tuple[TsvLine, ...], languages: str) -> OcrResult:
+def result_from_lines(
+    lines: list[TsvLine] | tuple[TsvLine, ...], languages: str, *, page: Image.Image | None = None
+) -> OcrResult:
     """An :class:`OcrResult` with text, mean word confidence (-1 entries ignored) and character count."""
-    text = lines_to_text(lines)
+    text = lines_to_text(lines, page)
     confidences = [confidence for line in lines for _, confidence in line.words if confidence >= 0]
     confidence = round(sum(confidences) / len(confidences), 2) if confidences else None
     characters = sum(1 for char in text if not char.isspace())
@@ -394,8 +395,9 @@ def reread_gibberish(
         return result
     with tempfile.TemporaryDirectory(prefix="extractkit-ocr-") as workdir:
         denoised_path = Path(workdir) / "denoised.tif"
-        _open_page(path, image).filter(ImageFilter.MedianFilter(3)).save(denoised_path, format="TIFF")
-        second = recognise(denoised_path, result.languages, PSM_AUTO, dpi, deadline=deadline, name=name)
+        denoised = _open_page(path, image).filter(ImageFilter.MedianFilter(3))
+        denoised.save(denoised_path, format="TIFF")
+        second = recognise(denoised_path, result.languages, PSM_AUTO, dpi, deadline=deadline, name=name, page=denoised)
     if gibberish_words(second) < before and second.score >= result.score:
         return replace(second, deskew=result.deskew)
     return result
