@@ -208,6 +208,35 @@ def test_s3_object_over_the_limit_is_never_downloaded(s3, bucket, tmp_path):
     source.close()
 
 
+def test_s3_object_replaced_after_its_head_is_read_again_not_mixed_up(s3, bucket, tmp_path):
+    from extractkit.errors import ServiceError
+    from extractkit_plugins.aws.s3_objects import _stream_to
+
+    s3.put_object(Bucket=bucket, Key="moving.txt", Body=b"first")
+    source = S3Source({"bucket": bucket, "key": "moving.txt"})
+    stale_head = s3.head_object(Bucket=bucket, Key="moving.txt")
+    s3.put_object(Bucket=bucket, Key="moving.txt", Body=b"second version")
+    target = tmp_path / "doc"
+    with pytest.raises(ServiceError, match="changed"):
+        _stream_to(source.client, bucket, "moving.txt", stale_head, target, name="moving.txt", max_bytes=1000)
+    assert not target.exists()
+    [item] = list(source.items())
+    assert source.fetch(item, tmp_path).path.read_bytes() == b"second version"
+    source.close()
+
+
+def test_s3_download_stops_at_the_limit_even_when_the_head_said_less(s3, bucket, tmp_path):
+    from extractkit_plugins.aws.s3_objects import _stream_to
+
+    s3.put_object(Bucket=bucket, Key="grown.bin", Body=b"g" * 3000)
+    source = S3Source({"bucket": bucket})
+    target = tmp_path / "doc"
+    with pytest.raises(TooLarge):
+        _stream_to(source.client, bucket, "grown.bin", {"ContentLength": 10}, target, name="grown.bin", max_bytes=1000)
+    assert not target.exists(), "a partial download is removed"
+    source.close()
+
+
 def test_s3_missing_object_is_gone(bucket, tmp_path):
     source = S3Source({"bucket": bucket, "key": "never/was.txt"})
     [item] = list(source.items())
@@ -465,6 +494,9 @@ def test_stop_is_noticed_during_a_long_poll_and_a_late_poll_is_released(sqs, buc
     source.stop()
     thread.join(5)
     assert not thread.is_alive() and time.monotonic() - stopped_at < 1.5
+    closing_at = time.monotonic()
+    source.close()
+    assert time.monotonic() - closing_at < 3, "close() does not sit out the whole long poll"
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"bucket": bucket, "key": "late.txt"}))
     assert wait_for(lambda: counts(sqs, queue) == (1, 0), timeout=25), "the orphaned poll's message is released"
     assert got == []

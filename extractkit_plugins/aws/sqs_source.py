@@ -25,9 +25,13 @@ How a message travels:
 Stopping: the long poll runs on a helper thread and :meth:`SqsSource.items`
 waits for it in short slices, so ``stop()`` takes effect within about
 :data:`STOP_CHECK_SECONDS` even though a poll waits up to ``wait_seconds``. A poll
-that answers after ``stop()`` has its messages released at once (visibility 0);
-``close()`` waits for that poll (at most ``wait_seconds`` plus a margin), stops
-the heartbeat, releases every message still in flight and flushes the deletes.
+that answers after ``stop()`` has its messages released at once (visibility 0).
+``close()`` waits for such a poll at most :data:`CLOSE_POLL_WAIT` seconds, not its
+full wait: on a busy queue a poll answers at once, and on an idle one it almost
+always answers empty. Only a message that arrives in the last seconds of a poll
+outliving the process is left leased; it reappears after its visibility timeout,
+one receive older. Then ``close()`` stops the heartbeat, releases every message
+still in flight and flushes the deletes.
 """
 
 from __future__ import annotations
@@ -36,9 +40,8 @@ import dataclasses
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -50,8 +53,9 @@ from .clients import READ_TIMEOUT, make_client, region_for
 from .error_mapping import describe, is_aws_error
 from .message_deleter import MessageDeleter
 from .option_values import int_option, max_file_size_bytes, optional_str, str_list_option
-from .s3_objects import fetch_object, object_name, s3_uri
-from .sqs_messages import UPSERT, ObjectEvent, parse_body
+from .s3_objects import fetch_object, s3_uri
+from .sqs_items import InFlightMessage, MessageReceipt, event_item, invalid_message_item
+from .sqs_messages import parse_body
 from .visibility_heartbeat import VisibilityHeartbeat
 
 log = logging.getLogger("extractkit.aws.sqs")
@@ -71,29 +75,10 @@ OPTIONS = (
 STOP_CHECK_SECONDS = 0.2
 #: Longest pause between failed receives.
 MAX_RECEIVE_BACKOFF = 30.0
-#: Seconds close() waits, beyond the poll's own wait, for a poll still under way.
-CLOSE_POLL_MARGIN = 5.0
+#: Seconds close() waits for a long poll still under way (an idle queue's poll would hold it for wait_seconds).
+CLOSE_POLL_WAIT = 2.0
 #: SQS's ceiling for a visibility timeout (12 hours).
 MAX_VISIBILITY = 43_200
-
-
-@dataclass(frozen=True)
-class MessageReceipt:
-    """What an item needs to settle its message: the receipt handle, the message id, its index in the message."""
-
-    receipt_handle: str
-    message_id: str
-    index: int
-
-
-@dataclass
-class _InFlightMessage:
-    message_id: str
-    receipt_handle: str
-    received_at: float
-    receive_count: int
-    outstanding: set[int] = field(default_factory=set)
-    release_delay: int | None = None
 
 
 class SqsSource(Source):
@@ -131,9 +116,8 @@ class SqsSource(Source):
         self.s3 = make_client("s3", region)
         self.heartbeat = VisibilityHeartbeat(self.sqs, self.queue_url, self.visibility_timeout)
         self._deleter: MessageDeleter | None = None
-        self._receiver: ThreadPoolExecutor | None = None
         self._poll: Future | None = None
-        self._in_flight: dict[str, _InFlightMessage] = {}
+        self._in_flight: dict[str, InFlightMessage] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._closed = False
@@ -143,7 +127,6 @@ class SqsSource(Source):
     def _start(self) -> None:
         if self._deleter is None:
             self._deleter = MessageDeleter(self.sqs, self.queue_url)
-            self._receiver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extractkit-sqs-receive")
             self.heartbeat.start()
 
     def items(self) -> Iterator[SourceItem]:
@@ -167,14 +150,26 @@ class SqsSource(Source):
 
     def _wait_for_poll(self, count: int) -> list[SourceItem]:
         """Run one receive on the helper thread; return early (with nothing) when stopped."""
-        assert self._receiver is not None
-        self._poll = self._receiver.submit(self._receive, count)
+        self._poll = self._start_poll(count)
         while True:
             try:
                 return self._poll.result(timeout=STOP_CHECK_SECONDS)
             except FutureTimeout:
                 if self._stopping.is_set():
                     return []
+
+    def _start_poll(self, count: int) -> Future:
+        """Receive on a daemon thread, so a poll outliving stop() never holds up the process's exit."""
+        future: Future = Future()
+
+        def poll() -> None:
+            try:
+                future.set_result(self._receive(count))
+            except BaseException as error:
+                future.set_exception(error)
+
+        threading.Thread(target=poll, name="extractkit-sqs-receive", daemon=True).start()
+        return future
 
     def _receive(self, count: int) -> list[SourceItem]:
         started = time.monotonic()
@@ -204,14 +199,14 @@ class SqsSource(Source):
         """Register one message and turn it into items (none for a test event)."""
         handle, message_id = message["ReceiptHandle"], message["MessageId"]
         receive_count = int((message.get("Attributes") or {}).get("ApproximateReceiveCount") or 1)
-        record = _InFlightMessage(message_id, handle, received_at, receive_count)
+        record = InFlightMessage(message_id, handle, received_at, receive_count)
         try:
             events = parse_body(message.get("Body", ""))
         except InvalidMessage as error:
             log.warning("message %s is not understood: %s", message_id, error.message)
-            items = [self._invalid_item(record, error)]
+            items = [invalid_message_item(record, self.queue_url, error)]
         else:
-            items = [self._event_item(record, index, event) for index, event in enumerate(events)]
+            items = [event_item(record, index, event, self.allowed_buckets) for index, event in enumerate(events)]
         if not items:
             log.info("message %s names no object (s3:TestEvent); deleted", message_id)
             self.heartbeat.untrack(handle)
@@ -222,44 +217,6 @@ class SqsSource(Source):
         with self._lock:
             self._in_flight[handle] = record
         return items
-
-    def _base_attributes(self, record: _InFlightMessage) -> dict[str, Any]:
-        return {"message_id": record.message_id, "receive_count": record.receive_count}
-
-    def _invalid_item(self, record: _InFlightMessage, error: InvalidMessage) -> SourceItem:
-        queue_name = self.queue_url.rstrip("/").rsplit("/", 1)[-1]
-        return SourceItem(
-            uri=f"sqs://{queue_name}/{record.message_id}",
-            name=f"message {record.message_id}",
-            receipt=MessageReceipt(record.receipt_handle, record.message_id, 0),
-            attributes={**self._base_attributes(record), "invalid_message": error.message},
-        )
-
-    def _event_item(self, record: _InFlightMessage, index: int, event: ObjectEvent) -> SourceItem:
-        allowed = event.bucket in self.allowed_buckets
-        if not allowed:
-            log.warning(
-                "message %s names %s, outside the allowed buckets; it is recorded as forbidden and not fetched",
-                record.message_id,
-                s3_uri(event.bucket, event.key),
-            )
-        return SourceItem(
-            uri=s3_uri(event.bucket, event.key),
-            name=object_name(event.key),
-            # A foreign bucket's item must fail as forbidden, never as too large or as a deletion.
-            size=event.size if allowed else None,
-            event=event.event if allowed else UPSERT,
-            receipt=MessageReceipt(record.receipt_handle, record.message_id, index),
-            attributes={
-                **self._base_attributes(record),
-                "bucket": event.bucket,
-                "key": event.key,
-                "sequencer": event.sequencer,
-                "event_time": event.event_time,
-                "version_id": event.version_id,
-                "event_name": event.event_name,
-            },
-        )
 
     # -- reading -------------------------------------------------------------
 
@@ -304,7 +261,7 @@ class SqsSource(Source):
             del self._in_flight[receipt.receipt_handle]
         self._finish(record)
 
-    def _finish(self, record: _InFlightMessage) -> None:
+    def _finish(self, record: InFlightMessage) -> None:
         self.heartbeat.untrack(record.receipt_handle)
         if record.release_delay is None:
             assert self._deleter is not None
@@ -329,7 +286,7 @@ class SqsSource(Source):
             records, self._in_flight = list(self._in_flight.values()), {}
         self._release(records)
 
-    def _release(self, records: list[_InFlightMessage]) -> None:
+    def _release(self, records: list[InFlightMessage]) -> None:
         """Set visibility 0 on these messages, ten per call, checking every entry."""
         for record in records:
             self.heartbeat.untrack(record.receipt_handle)
@@ -397,18 +354,24 @@ class SqsSource(Source):
             return
         self._closed = True
         self._stopping.set()
+        poll_pending = False
         if self._poll is not None:
             try:
-                self._poll.result(timeout=self.wait_seconds + CLOSE_POLL_MARGIN)
+                self._poll.result(timeout=CLOSE_POLL_WAIT)
+            except FutureTimeout:
+                poll_pending = True
+                log.info(
+                    "a receive is still waiting on SQS; a message it brings is released at once while this process "
+                    "lives, else it reappears after its visibility timeout"
+                )
             except Exception:
-                pass
-        if self._receiver is not None:
-            self._receiver.shutdown(wait=False)
+                pass  # a failed receive holds no message
         self.heartbeat.stop()
         self._release_all()
         if self._deleter is not None:
             self._deleter.close()
-        self.sqs.close()
+        if not poll_pending:  # the pending receive still needs the client to release what it gets
+            self.sqs.close()
         self.s3.close()
 
 
