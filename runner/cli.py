@@ -177,6 +177,16 @@ def _search_sink(index_path: Path | None, config_path: Path | None) -> Sink:
     return LocalIndexSink({"path": str(path), "create": False})
 
 
+def _add_queue_commands() -> None:
+    from .queue_commands import dlq_group, enqueue_command
+
+    cli.add_command(dlq_group)
+    cli.add_command(enqueue_command)
+
+
+_add_queue_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into one line and an exit code."""
     try:

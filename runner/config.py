@@ -36,6 +36,8 @@ SEED_VARIABLES: dict[str, tuple[str, str]] = {
     "LIFECYCLE_HOOK_NAME": ("worker", "lifecycle_hook_name"),
 }
 GENERIC_PREFIX = "EXTRACTKIT__"
+#: Sources that take the worker's size limit, visibility timeout and region as options.
+AWS_SOURCES = ("sqs", "s3")
 SECTIONS = ("source", "sink", "extract", "worker", "aws", "plugins")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -233,8 +235,15 @@ class WorkerConfig:
         return str(self.sink.get("type", "local_index"))
 
     def source_options(self) -> dict[str, Any]:
-        """Options handed to the source plugin, with the AWS settings it may need."""
-        return {k: v for k, v in self.source.items() if k != "type"}
+        """Options handed to the source plugin, with the worker and AWS settings the AWS sources need."""
+        options = {k: v for k, v in self.source.items() if k != "type"}
+        if self.source_type in AWS_SOURCES:
+            options.setdefault("max_file_size_mb", self.worker["max_file_size_mb"])
+            if self.aws["region"]:
+                options.setdefault("region", self.aws["region"])
+            if self.source_type == "sqs":
+                options.setdefault("visibility_timeout", self.worker["sqs_visibility_timeout"])
+        return options
 
     def sink_options(self) -> dict[str, Any]:
         """Options handed to the sink plugin."""

@@ -9,6 +9,7 @@ import time
 from typing import Any, Mapping
 
 METRICS_NAMESPACE = "FileProcessor"
+QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "opensearch", "s3transfer")
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -41,6 +42,9 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The AWS SDK and the HTTP clients log every request and credential lookup at INFO.
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 def metrics_record(
