@@ -9,6 +9,8 @@ Library use::
 
 from __future__ import annotations
 
+import importlib.metadata as _metadata
+
 from .errors import (
     ConfigError,
     DocumentError,
@@ -33,6 +35,11 @@ from .pipeline import Pipeline
 from .plugins import Plugins, load_plugins
 from .processing import extract, local_document, process_document
 
+try:
+    __version__: str = _metadata.version("extractkit")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "Attempt",
     "ConfigError",
@@ -53,6 +60,7 @@ __all__ = [
     "Source",
     "SourceItem",
     "TransientError",
+    "__version__",
     "extract",
     "hookimpl",
     "load_plugins",

@@ -12,6 +12,7 @@ finished by then is released back to its source.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import shutil
 import tempfile
@@ -99,6 +100,7 @@ class Pipeline:
         retry: RetryPolicy | None = None,
         stats: RunStats | None = None,
         drain_timeout: float | None = None,
+        skip_unchanged: bool = True,
     ) -> None:
         self.source = source
         self.sink = sink
@@ -111,6 +113,9 @@ class Pipeline:
         self.retry = retry or RetryPolicy()
         self.stats = stats or RunStats()
         self.drain_timeout = drain_timeout
+        #: Skip an item whose fingerprint matches the one the sink stored with it (``--force`` turns it off).
+        self.skip_unchanged = skip_unchanged
+        self._options_digest = hashlib.sha256(repr(self.options).encode("utf-8")).hexdigest()[:16]
         self._stopping = threading.Event()
         self._stop_deadline: float | None = None
         self._extracting = 0
@@ -208,6 +213,12 @@ class Pipeline:
         if item.event == DELETE:
             self._submit(item, Outcome(None, item.uri), SinkRecord.for_delete(item.uri, item.attributes), on_outcome)
             return
+        fingerprint = self._fingerprint(item)
+        if fingerprint is not None and self._unchanged(item, fingerprint):
+            if self._in_flight.finish(item):
+                self.source.ack(item)
+            self.stats.record_unchanged()
+            return
         started = time.perf_counter()
         children: list[Outcome] = []
         workdir = Path(tempfile.mkdtemp(prefix="job-", dir=self.temp_dir))
@@ -233,9 +244,29 @@ class Pipeline:
             self._release_unstored(item)
             self._report(outcome, on_outcome)
             return
-        parts = [(outcome, self._record_for(outcome, item.attributes))]
+        attributes = item.attributes if fingerprint is None else {**item.attributes, "fingerprint": fingerprint}
+        parts = [(outcome, self._record_for(outcome, attributes))]
         parts.extend((child, self._record_for(child, {})) for child in children)
         self._submit_group(item, parts, on_outcome)
+
+    def _fingerprint(self, item: SourceItem) -> str | None:
+        """The source's fingerprint of the item together with the extract options (they change the result too)."""
+        source_fingerprint = item.attributes.get("fingerprint")
+        if not source_fingerprint:
+            return None
+        return f"{source_fingerprint};options={self._options_digest}"
+
+    def _unchanged(self, item: SourceItem, fingerprint: str) -> bool:
+        """True when the sink holds this item's result with the same fingerprint (optional ``Sink.fingerprints``)."""
+        lookup = getattr(self.sink, "fingerprints", None)
+        if not self.skip_unchanged or not callable(lookup):
+            return False
+        try:
+            stored = lookup([item.document_id])
+        except Exception:  # not knowing means extracting again, never skipping
+            log.warning("could not read the stored fingerprint of %s; it is extracted again", item.uri, exc_info=True)
+            return False
+        return stored.get(item.document_id) == fingerprint
 
     @staticmethod
     def _record_for(outcome: Outcome, attributes: Mapping[str, Any]) -> SinkRecord:

@@ -6,24 +6,30 @@ Document errors never escape :func:`process_document`; they become a
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import datetime
 import mimetypes
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import IO, Any, Mapping
+from urllib.parse import unquote, urlsplit
 
 from .errors import (
     CorruptDocument,
     DocumentError,
     EmptyDocument,
+    ExtractkitError,
     ExtractorCrashed,
     MemoryLimitExceeded,
     TooLarge,
     UnreadableDocument,
     UnsupportedFormat,
 )
-from .models import Attempt, Document, ExtractionResult, ExtractOptions, Failure, Outcome
+from .models import Attempt, Document, ExtractionResult, ExtractOptions, Failure, Outcome, Page
 from .normalize import clean_text
 from .plugins import Plugins, load_plugins
 from .selection import rank_extractors
@@ -69,7 +75,35 @@ def detect(document: Document, plugins: Plugins, options: ExtractOptions) -> Doc
         )
     if document.mime_type:
         return document
-    return dataclasses.replace(document, mime_type=plugins.detect_mime_type(document.path, document.name))
+    try:
+        mime_type = plugins.detect_mime_type(document.path, document.name)
+    except ExtractkitError:
+        raise
+    except Exception as error:  # a detect_mime_type hook's bug fails this document only
+        raise ExtractorCrashed(f"type detection raised {type(error).__name__}: {error}") from error
+    return dataclasses.replace(document, mime_type=mime_type)
+
+
+def location_of(uri: str) -> str:
+    """A URI as a person reads it: a local path for ``file://``, the URI itself otherwise."""
+    if uri.startswith("file://"):
+        return unquote(urlsplit(uri).path)
+    return uri
+
+
+def describe_failure(failure: Failure, where: str | None = None) -> str:
+    """One line naming the document once: ``<where>: <reason>: <message>``.
+
+    ``where`` defaults to the failure's URI (a local path for files). A message
+    that starts with the document's own name or path does not repeat it.
+    """
+    where = where or location_of(failure.uri)
+    message = failure.message
+    for prefix in (where, location_of(failure.uri), Path(location_of(failure.uri)).name):
+        if prefix and message.startswith(prefix + ": "):
+            message = message[len(prefix) + 2 :]
+            break
+    return f"{where}: {failure.reason}: {message}"
 
 
 def _classify_unexpected(error: BaseException, extractor: str) -> DocumentError:
@@ -117,18 +151,11 @@ def extract_document(document: Document, plugins: Plugins, options: ExtractOptio
             continue
         try:
             result = extractor.extract(document)
+            return _finished_result(result, registration.name, mime_type)
         except DocumentError as error:
             last_error = error
         except Exception as error:  # a parser bug must not take the batch down
             last_error = _classify_unexpected(error, registration.name)
-        else:
-            return dataclasses.replace(
-                result,
-                text=clean_text(result.text),
-                pages=tuple(dataclasses.replace(page, text=clean_text(page.text)) for page in result.pages),
-                mime_type=mime_type,
-                extractor=registration.name,
-            )
         last_error.plugin = registration.name
         attempts.append(Attempt(registration.name, last_error.reason, last_error.message))
         if not last_error.retryable_with_other_extractor:
@@ -138,6 +165,64 @@ def extract_document(document: Document, plugins: Plugins, options: ExtractOptio
     last_error.mime_type = mime_type
     last_error.attempts = tuple(attempts)
     raise last_error
+
+
+def _finished_result(result: object, extractor: str, mime_type: str) -> ExtractionResult:
+    """Check what an extractor returned and normalise it: clean text, JSON-ready metadata, one encoding spelling."""
+    if not isinstance(result, ExtractionResult):
+        raise ExtractorCrashed(
+            f"extractor '{extractor}' returned {type(result).__name__}, not an ExtractionResult",
+            retryable_with_other_extractor=True,
+        )
+    if not isinstance(result.text, str) or not all(isinstance(page, Page) for page in result.pages):
+        raise ExtractorCrashed(
+            f"extractor '{extractor}' returned a malformed ExtractionResult "
+            f"(text is {type(result.text).__name__}; pages must be Page objects)",
+            retryable_with_other_extractor=True,
+        )
+    return dataclasses.replace(
+        result,
+        text=clean_text(result.text),
+        pages=tuple(dataclasses.replace(page, text=clean_text(page.text)) for page in result.pages),
+        metadata=json_ready_metadata(result.metadata),
+        mime_type=mime_type,
+        extractor=extractor,
+    )
+
+
+#: Metadata keys whose value names a character encoding, spelled one way (``codecs.lookup(x).name``).
+ENCODING_KEYS = ("encoding", "charset")
+
+
+def normalise_encoding_name(name: str) -> str:
+    """``UTF-16LE``, ``utf_16_le`` and ``utf-16-le`` all become Python's canonical ``utf-16-le``."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name.lower()
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def json_ready_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Metadata every sink can store: dates as ISO 8601 strings, encodings spelled one way."""
+    ready = _json_ready(dict(metadata or {}))
+    for key in ENCODING_KEYS:
+        if isinstance(ready.get(key), str):
+            ready[key] = normalise_encoding_name(ready[key])
+    return ready
 
 
 def failure_from_error(error: DocumentError, *, uri: str, stage: str) -> Failure:
@@ -164,26 +249,43 @@ def process_document(document: Document, plugins: Plugins, options: ExtractOptio
 
 
 def extract(
-    source: str | Path | bytes,
+    source: str | Path | bytes | IO[bytes],
     *,
     name: str | None = None,
     mime_type: str | None = None,
     options: ExtractOptions | None = None,
     plugins: Plugins | None = None,
 ) -> ExtractionResult:
-    """Extract text, pages and metadata from a file path or from bytes.
+    """Extract text, pages and metadata from a file path, from bytes, or from a binary file-like object.
 
-    Raises a :class:`~extractkit.errors.DocumentError` subclass when the
-    document cannot be extracted; its ``reason`` says why.
+    A file-like object is anything with ``read()`` returning bytes (an open file,
+    ``io.BytesIO``, a boto3 ``StreamingBody``); it is copied to a private temp
+    file, read from its current position to its end. Raises a
+    :class:`~extractkit.errors.DocumentError` subclass when the document cannot
+    be extracted; its ``reason`` says why.
     """
     plugins = plugins or default_plugins()
-    if isinstance(source, (bytes, bytearray, memoryview)):
+    if hasattr(source, "read"):
+        stream_name = getattr(source, "name", None)
+        name = name or (Path(stream_name).name if isinstance(stream_name, str) and stream_name else None)
+    if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
         with tempfile.TemporaryDirectory(prefix="extractkit-") as workdir:
             fd, temp_path = tempfile.mkstemp(dir=workdir)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(source)
+                if hasattr(source, "read"):
+                    _copy_stream(source, handle)  # type: ignore[arg-type]
+                else:
+                    handle.write(source)  # type: ignore[arg-type]
             document = local_document(temp_path, uri=f"bytes:{name or 'document'}", name=name or "document")
             document = dataclasses.replace(document, mime_type=mime_type)
             return extract_document(document, plugins, options)
     document = dataclasses.replace(local_document(source, name=name), mime_type=mime_type)
     return extract_document(document, plugins, options)
+
+
+def _copy_stream(stream: IO[bytes], handle: IO[bytes]) -> None:
+    """Copy a binary stream in chunks; a text stream is a usage error, not a crash."""
+    first = stream.read(0)
+    if not isinstance(first, (bytes, bytearray)):
+        raise TypeError(f"extract() needs a binary stream; {type(stream).__name__} gives {type(first).__name__}")
+    shutil.copyfileobj(stream, handle, 1024 * 1024)

@@ -11,6 +11,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,22 +33,49 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--ocr-languages", default=None, help="Tesseract languages, e.g. jpn+eng.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text, one JSON object per file, or Markdown (headings, lists, tables).",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write one file per input into this folder instead of printing.",
+)
+@click.option("--ocr-languages", default=None, help="Tesseract languages, e.g. jpn+eng, or auto.")
 @click.option("--no-ocr", is_flag=True, help="Never run OCR; take text layers only.")
 @click.option("--prefer", multiple=True, help="Prefer this extractor by name (repeatable).")
+@click.option("--pdf-password", default=None, help="Password of encrypted PDFs (visible in the process list).")
+@click.option("--pdf-password-file", type=click.Path(dir_okay=False, path_type=Path), help="Read it from a file.")
+@click.option("--office-password", default=None, help="Password of encrypted Office files.")
+@click.option("--office-password-file", type=click.Path(dir_okay=False, path_type=Path), help="Read it from a file.")
 @click.option("--plugin", "extra_plugins", multiple=True, help="Load a plugin module or .py file.")
 def extract(
     files: tuple[Path, ...],
     output_format: str,
+    output_dir: Path | None,
     ocr_languages: str | None,
     no_ocr: bool,
     prefer: tuple[str, ...],
+    pdf_password: str | None,
+    pdf_password_file: Path | None,
+    office_password: str | None,
+    office_password_file: Path | None,
     extra_plugins: tuple[str, ...],
 ) -> None:
-    """Extract FILES and print their text or one JSON object per file."""
-    from .extract_command import run_extract
+    """Extract FILES (folders recursively, - for standard input) and print their text, JSON or Markdown."""
+    from .extract_command import read_secret, run_extract
 
+    if pdf_password_file is not None:
+        pdf_password = read_secret(pdf_password_file, "--pdf-password-file")
+    if office_password_file is not None:
+        office_password = read_secret(office_password_file, "--office-password-file")
     sys.exit(
         run_extract(
             files,
@@ -56,6 +84,8 @@ def extract(
             no_ocr=no_ocr,
             prefer=prefer,
             extra_plugins=extra_plugins,
+            passwords={"pdf_password": pdf_password, "office_password": office_password},
+            output_dir=output_dir,
         )
     )
 
@@ -71,50 +101,59 @@ def extract(
 @click.option("--validate-only", is_flag=True, help="Check the config and every service, then exit.")
 @click.option("--plugin", "extra_plugins", multiple=True, help="Load a plugin module or .py file.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-def run(config_path: Path | None, validate_only: bool, extra_plugins: tuple[str, ...], progress: bool | None) -> None:
-    """Run the worker described by --config."""
-    from .config import load_config
-    from .logs import configure_logging
-    from .worker import Worker
+@click.option(
+    "--metrics/--no-metrics",
+    default=None,
+    help="Print the CloudWatch EMF record (default: only when standard output is not a terminal).",
+)
+@click.option("--force", is_flag=True, help="Extract every file again, even those the sink holds unchanged.")
+def run(
+    config_path: Path | None,
+    validate_only: bool,
+    extra_plugins: tuple[str, ...],
+    progress: bool | None,
+    metrics: bool | None,
+    force: bool,
+) -> None:
+    """Run the worker described by --config.
 
-    config = load_config(config_path)
-    interactive = sys.stderr.isatty()
-    configure_logging(config.worker["log_level"], json_lines=not interactive)
-    if interactive and config.worker["log_level"] == "INFO":
-        import logging
+    The summary and every diagnostic go to standard error, so standard output
+    carries only data (a JSONL sink with path "-") and the EMF metrics record.
+    """
+    from .run_command import run_worker
 
-        logging.getLogger().setLevel("WARNING")  # the progress bar tells the story
-    worker = Worker(config, extra_plugins=extra_plugins)
-    if validate_only:
-        for line in worker.validate():
-            click.echo(line)
-        click.echo("config ok")
-        return
-    wanted = config.worker["progress"]
-    show_bar = progress if progress is not None else (wanted == "on" or (wanted == "auto" and interactive))
-    stats = worker.run(progress=show_bar)
-    click.echo(f"extractkit: {stats.summary_line()}")
-    click.echo(f"extractkit: {stats.latency_line()}")
+    sys.exit(run_worker(config_path, validate_only, extra_plugins, progress=progress, metrics=metrics, force=force))
 
 
 @cli.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--plugin", "extra_plugins", multiple=True, help="Load a plugin module or .py file.")
 def plugins(output_format: str, extra_plugins: tuple[str, ...]) -> None:
-    """List every loaded plugin with its origin, version and hooks."""
-    from extractkit.plugins import load_plugins
+    """List every loaded plugin with its origin, version and hooks; a broken one is listed as such (exit 3)."""
+    from extractkit.plugins import Plugins, PluginSpec
 
-    loaded = load_plugins(extra=extra_plugins)
+    loaded = Plugins(PluginSpec(extra=extra_plugins, tolerate_broken=True))
     infos = loaded.info()
     if output_format == "json":
         registered = {
             kind: {name: reg.plugin for name, reg in table.items()}
             for kind, table in (("extractors", loaded.extractors), ("sources", loaded.sources), ("sinks", loaded.sinks))
         }
-        click.echo(json.dumps({"plugins": [info.__dict__ for info in infos], **registered}, indent=2))
-        return
+        broken = [{"name": name, "error": error} for name, error in loaded.broken.items()]
+        click.echo(json.dumps({"plugins": [info.__dict__ for info in infos], **registered, "broken": broken}, indent=2))
+    else:
+        _print_plugins(loaded, infos)
+    for error in loaded.broken.values():
+        _fail(f"error: {error}")
+    if loaded.broken:
+        sys.exit(ExitCode.PLUGIN)
+
+
+def _print_plugins(loaded: Any, infos: list[Any]) -> None:
     for info in infos:
         click.echo(f"{info.name} {info.version} ({info.origin}): {', '.join(info.hooks)}")
+    for name in loaded.broken:
+        click.echo(f"{name} BROKEN: not loaded (the error is on standard error)")
     for kind, table in (("extractor", loaded.extractors), ("source", loaded.sources), ("sink", loaded.sinks)):
         for name, reg in sorted(table.items()):
             types = ", ".join(getattr(reg.cls, "mime_types", ())) if kind == "extractor" else ""

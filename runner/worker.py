@@ -49,6 +49,10 @@ class Worker:
         self.options = config.extract_options()
         for name in (*self.options.preferred_extractors, *self.options.disabled_extractors):
             self.plugins.make_extractor(name)  # raises ConfigError for an unknown name
+        if self.options.ocr_enabled:
+            from .ocr_languages import check_ocr_languages
+
+            check_ocr_languages(self.options.ocr_languages)  # a missing traineddata is exit 78 now, not N failures
         self.source: Source = self.plugins.make_source(config.source_type, config.source_options())
         self.sink: Sink = self.plugins.make_sink(config.sink_type, config.sink_options())
         self.stats = RunStats()
@@ -118,6 +122,7 @@ class Worker:
                     retry=RetryPolicy(attempts=self.config.worker["retry_attempts"]),
                     stats=self.stats,
                     drain_timeout=self.config.worker["drain_timeout"],
+                    skip_unchanged=not getattr(self, "force", False),
                 )
                 with self._stop_on_signals():
                     try:
@@ -175,13 +180,24 @@ class Worker:
             self._emit_metrics()
 
     def _emit_metrics(self) -> None:
+        """Print the CloudWatch EMF record where it is consumed, and nowhere else.
+
+        ``metrics_mode`` (the CLI's ``--metrics/--no-metrics``; default ``auto``): ``auto`` prints
+        to standard output only when it is not a terminal (systemd, the CloudWatch agent); ``on``
+        prints even to a terminal; ``off`` never. When the sink writes its data to standard output
+        (JSONL ``path = "-"``), the record goes to standard error so it never mixes into the data.
+        """
+        mode = getattr(self, "metrics_mode", "auto")
+        stream = sys.stderr if getattr(self.sink, "writes_to_stdout", False) else sys.stdout
+        if mode == "off" or (mode == "auto" and stream.isatty()):
+            return
         extra: dict[str, float] = {}
         oldest = getattr(self.source, "oldest_in_flight_seconds", None)
         if callable(oldest):
             age = oldest()
             extra["OldestInFlightAgeSeconds"] = round(age or 0.0, 3)
         record = metrics_record(self.stats.snapshot(), {"Service": "extractkit"}, extra)
-        print(json.dumps(record), file=sys.stdout if not sys.stdout.isatty() else sys.stderr, flush=True)
+        print(json.dumps(record), file=stream, flush=True)
 
     def _complete_lifecycle_hook(self) -> None:
         hook = self.config.worker["lifecycle_hook_name"]

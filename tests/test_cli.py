@@ -34,7 +34,9 @@ def test_run_then_search_japanese_and_english_and_rerun_does_not_duplicate(tmp_p
     config = _config(tmp_path, SAMPLES)
     first = run_cli("run", "--config", str(config))
     assert first.returncode == 0, first.stderr
-    assert "documents" in first.stdout and "failed" in first.stdout and " s" in first.stdout
+    summary = first.stderr.strip().splitlines()[-1]  # the summary is the last line on standard error
+    assert "documents" in summary and "failed" in summary and " s" in summary
+    assert "documents" not in first.stdout  # standard output carries only data and the metrics record
     found = run_cli("search", "図書館", "--index", str(tmp_path / "index.db"))
     assert found.returncode == 0, found.stderr
     assert "tokyo-libraries.ja.md" in found.stdout and "[図書館]" in found.stdout
@@ -91,15 +93,16 @@ def test_extract_json_for_good_and_bad_files(tmp_path):
     )
     assert completed.returncode != 0
     objects = [json.loads(line) for line in completed.stdout.splitlines()]
-    assert [o["status"] for o in objects] == ["ok", "failed", "failed", "failed"]
+    assert [o["type"] for o in objects] == ["result", "failure", "failure", "failure"]
     ok = objects[0]
-    assert set(ok) >= {"path", "status", "mime_type", "extractor", "text", "pages", "metadata"}
+    assert set(ok) >= {"schema_version", "path", "type", "id", "uri", "mime_type", "extractor", "text", "pages"}
+    assert set(ok) >= {"metadata", "recorded_at"}
     assert "富士山" in ok["text"] and ok["extractor"] == "text"
     assert ok["pages"][0].keys() >= {"number", "text", "ocr", "confidence"}
-    assert objects[1]["failure"]["reason"] == "empty"
-    assert objects[3]["failure"]["reason"] == "unreadable"
+    assert objects[1]["reason"] == "empty"
+    assert objects[3]["reason"] == "unreadable"
     for failed in objects[1:]:
-        assert failed["failure"]["class"] == "permanent"
+        assert failed["class"] == "permanent"
     stderr_lines = completed.stderr.strip().splitlines()
     assert len(stderr_lines) == 3 and all(line.startswith("extractkit: ") for line in stderr_lines)
     assert "Traceback" not in completed.stderr
@@ -161,6 +164,6 @@ def test_isolated_run_with_a_relative_source_path(tmp_path):
     config = _config(tmp_path, "examples/documents", isolation=True)
     completed = run_cli("run", "--config", str(config), cwd=REPO)
     assert completed.returncode == 0, completed.stderr
-    assert " indexed, 0 failed" in completed.stdout
+    assert " indexed, 0 failed" in completed.stderr
     found = run_cli("search", "富士山", "--index", str(tmp_path / "index.db"))
     assert "mount-fuji.eucjp.txt" in found.stdout

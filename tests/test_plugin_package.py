@@ -51,7 +51,7 @@ def test_pip_installed_plugin_is_listed(installed):
     data = json.loads(completed.stdout)
     rtf = next(p for p in data["plugins"] if p["name"] == "rtf")
     assert rtf == {"name": "rtf", "origin": "entrypoint", "version": "1.2.3", "hooks": ["register_extractors"]}
-    assert data["extractors"]["rtf"] == "rtf"
+    assert data["extractors"]["rtf_sample"] == "rtf"
 
 
 def test_pip_installed_plugin_extracts_with_no_other_change(installed, tmp_path):
@@ -60,7 +60,8 @@ def test_pip_installed_plugin_extracts_with_no_other_change(installed, tmp_path)
     completed = run_cli("extract", str(sample), "--format", "json", env=installed)
     assert completed.returncode == 0, completed.stderr
     record = json.loads(completed.stdout)
-    assert record["extractor"] == "rtf" and record["mime_type"] == "text/rtf"
+    assert record["extractor"] == "rtf_sample"  # it beats the builtin at equal priority
+    assert record["mime_type"] in ("text/rtf", "application/rtf")
     assert "Dear customer" in record["text"] and "日本" in record["text"]
 
 
@@ -71,12 +72,11 @@ def test_plugin_can_be_blocked_or_not_allowed(installed, tmp_path):
         "extract", str(sample), "--format", "json", env={**installed, "EXTRACTKIT_DISABLE_PLUGINS": "rtf"}
     )
     record = json.loads(blocked.stdout)
-    assert record["extractor"] == "text"  # the builtin's text/* fallback, raw RTF and all
-    assert "\\rtf1" in record["text"]
+    assert record["extractor"] == "rtf"  # the builtin RTF extractor
     not_allowed = run_cli("plugins", "--format", "json", env={**installed, "EXTRACTKIT_LOAD_PLUGINS": "other"})
-    assert "rtf" not in json.loads(not_allowed.stdout)["extractors"]
+    assert "rtf_sample" not in json.loads(not_allowed.stdout)["extractors"]
     allowed = run_cli("plugins", "--format", "json", env={**installed, "EXTRACTKIT_LOAD_PLUGINS": "rtf"})
-    assert "rtf" in json.loads(allowed.stdout)["extractors"]
+    assert "rtf_sample" in json.loads(allowed.stdout)["extractors"]
 
 
 def test_trace_env_prints_hook_calls(installed):
@@ -92,7 +92,7 @@ def test_conformance_kit_passes_the_sample_plugin(tmp_path, monkeypatch):
     sample = tmp_path / "letter.rtf"
     sample.write_text(RTF, encoding="latin-1")
     loaded = check_plugin_module(extractkit_rtf_sample)
-    assert set(loaded.extractors) == {"rtf"}
+    assert set(loaded.extractors) == {"rtf_sample"}
     check_extractor(extractkit_rtf_sample.RtfExtractor, [sample], expected_text={"letter.rtf": "Dear customer"})
 
 

@@ -1,14 +1,20 @@
 """Local file and folder source: the embedded default, needing no cloud at all.
 
 Options: ``path`` (a file or folder) or ``paths`` (a list of them),
-``recursive`` (default true), ``include`` / ``exclude`` (glob patterns on the
-path relative to the folder). Files are read in place; nothing is copied.
+``recursive`` (default true: also read subfolders), ``include`` / ``exclude``
+(glob patterns on the path relative to the folder, see :func:`glob_matches`).
+Files are read in place; nothing is copied; symbolic links are skipped.
+
+Each item carries a ``fingerprint`` attribute (size, modification time and a
+SHA-256 of the content), so a re-run can skip what the sink already holds.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import functools
+import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -19,6 +25,50 @@ from extractkit.processing import local_document
 from ..options import reject_unknown
 
 SECTION = "source"
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            parts.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            parts.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            parts.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            parts.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1 : end]
+            body = body.replace("\\", "\\\\")
+            parts.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end + 1
+        else:
+            parts.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(parts) + r"\Z")
+
+
+def glob_matches(pattern: str, relative: str) -> bool:
+    """Whether a gitignore-style pattern matches a path relative to the folder (``/`` separated).
+
+    ``*`` and ``?`` stay within one folder level and ``**`` crosses levels (``**/drafts/*``
+    also matches the top-level ``drafts/a.txt``). A pattern without ``/`` matches a name at
+    any level (``*.tmp``, ``drafts``); one with ``/`` is anchored at the folder. A pattern
+    that matches a folder matches everything under it.
+    """
+    pattern = pattern.strip("/") if pattern not in ("/", "") else pattern
+    names = relative.split("/")
+    candidates = names if "/" not in pattern else ["/".join(names[: n + 1]) for n in range(len(names))]
+    regex = _glob_regex(pattern)
+    return any(regex.match(candidate) for candidate in candidates)
 
 
 class FolderSource(Source):
@@ -46,12 +96,10 @@ class FolderSource(Source):
                 raise ServiceUnreachable(f"source path '{path}' does not exist; check [source] path")
 
     def _wanted(self, relative: str) -> bool:
-        if not any(
-            fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(relative).name, pattern)
-            for pattern in self.include
-        ):
+        relative = relative.replace(os.sep, "/")
+        if not any(glob_matches(pattern, relative) for pattern in self.include):
             return False
-        return not any(fnmatch.fnmatch(relative, pattern) for pattern in self.exclude)
+        return not any(glob_matches(pattern, relative) for pattern in self.exclude)
 
     def _walk(self, root: Path) -> Iterator[Path]:
         if not root.is_dir():
@@ -74,13 +122,14 @@ class FolderSource(Source):
             for path in self._walk(root):
                 if self._stopped:
                     return
+                attributes: dict[str, Any] = {"path": str(path)}
                 try:
-                    size: int | None = path.stat().st_size
+                    stat = path.stat()
+                    size: int | None = stat.st_size
+                    attributes["fingerprint"] = _fingerprint(path, stat)
                 except OSError:
-                    size = None
-                yield SourceItem(
-                    uri=path.absolute().as_uri(), name=path.name, size=size, attributes={"path": str(path)}
-                )
+                    size = None  # fetch reports why the file cannot be read
+                yield SourceItem(uri=path.absolute().as_uri(), name=path.name, size=size, attributes=attributes)
 
     def count_items(self) -> int:
         """How many files :meth:`items` will yield (for a progress bar)."""
@@ -93,6 +142,15 @@ class FolderSource(Source):
     def stop(self) -> None:
         """Stop yielding further files."""
         self._stopped = True
+
+
+def _fingerprint(path: Path, stat: os.stat_result) -> str:
+    """Size, modification time and content hash: what must all match for the file to count as unchanged."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return f"size={stat.st_size};mtime_ns={stat.st_mtime_ns};sha256={digest.hexdigest()}"
 
 
 @hookimpl

@@ -2,8 +2,11 @@
 
 Trigrams index Japanese without a morphological tokenizer. Queries of one or
 two characters (common in Japanese: 東京, 猫) are below the trigram size and
-fall back to a substring scan. Documents are keyed by their id, so running the
-same job twice overwrites instead of duplicating.
+fall back to a substring scan; Latin-script words match whole words. The query
+syntax and the ranking are in :mod:`.search_query` and :mod:`.local_search`.
+Documents are keyed by their id, so running the same job twice overwrites
+instead of duplicating; each result keeps the source's fingerprint, so a re-run
+can skip what has not changed.
 
 Options: ``path`` (default ``.extractkit/index.db``).
 """
@@ -25,10 +28,12 @@ from extractkit.errors import DocumentError, ServiceError, ServiceUnreachable
 from extractkit.models import DELETE, FAILURE, RESULT, SearchHit, SinkRecord
 
 from ..options import reject_unknown
+from .local_search import page_starts
+from .local_search import search as search_index
 
 DEFAULT_PATH = ".extractkit/index.db"
-TRIGRAM = 3
-SNIPPET_CHARS = 40
+#: Columns added after the first release, added to an older index file when it is opened for writing.
+ADDED_COLUMNS = {"fingerprint": "TEXT", "page_starts": "TEXT"}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -41,7 +46,9 @@ CREATE TABLE IF NOT EXISTS documents (
     ocr_pages INTEGER,
     metadata TEXT,
     indexed_at TEXT,
-    content TEXT
+    content TEXT,
+    fingerprint TEXT,
+    page_starts TEXT
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
     name, content, content='documents', content_rowid='rowid', tokenize='trigram'
@@ -69,26 +76,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-def _substring_snippet(content: str, term: str) -> str:
-    position = content.lower().find(term.lower())
-    if position < 0:
-        return content[: SNIPPET_CHARS * 2].replace("\n", " ")
-    start = max(0, position - SNIPPET_CHARS)
-    end = position + len(term) + SNIPPET_CHARS
-    text = (
-        content[start:position]
-        + "["
-        + content[position : position + len(term)]
-        + "]"
-        + content[position + len(term) : end]
-    )
-    return ("…" if start else "") + text.replace("\n", " ") + ("…" if end < len(content) else "")
-
-
 class LocalIndex:
     """The SQLite file behind the sink and behind ``extractkit search``."""
 
@@ -104,6 +91,10 @@ class LocalIndex:
         self.db.execute("PRAGMA synchronous=NORMAL")
         if create:
             self.db.executescript(SCHEMA)
+            present = {row[1] for row in self.db.execute("PRAGMA table_info(documents)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in present:
+                    self.db.execute(f"ALTER TABLE documents ADD COLUMN {column} {kind}")
 
     def upsert(self, document: Document, result: ExtractionResult) -> None:
         """Insert or replace one document; a stale failure record for it is dropped."""
@@ -117,12 +108,23 @@ class LocalIndex:
         """Remove a document and any failure recorded for it."""
         self.apply([SinkRecord.for_delete(uri)])
 
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, str]:
+        """The fingerprint stored with each of ``ids`` that is indexed with one."""
+        found: dict[str, str] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id, fingerprint FROM documents WHERE fingerprint IS NOT NULL AND id IN ({marks})"  # noqa: S608
+                found.update(self.db.execute(sql, chunk).fetchall())
+        return found
+
     def apply(self, records: Iterable[SinkRecord]) -> None:
         """Store a batch of records in one transaction."""
         with self._lock, self.db:
             for record in records:
                 if record.kind == RESULT and record.document is not None and record.result is not None:
-                    self._upsert(record.document, record.result)
+                    self._upsert(record.document, record.result, record.attributes.get("fingerprint"))
                 elif record.kind == FAILURE and record.failure is not None:
                     self._record_failure(record.failure)
                 elif record.kind == DELETE:
@@ -138,7 +140,8 @@ class LocalIndex:
                 (len(prefix), prefix),
             )
 
-    def _upsert(self, document: Document, result: ExtractionResult) -> None:
+    def _upsert(self, document: Document, result: ExtractionResult, fingerprint: str | None = None) -> None:
+        starts = page_starts(result.text, ((page.number, page.text) for page in result.pages))
         row = (
             document.id,
             document.uri,
@@ -150,14 +153,16 @@ class LocalIndex:
             json.dumps(dict(result.metadata), ensure_ascii=False, default=str),
             _now(),
             result.text,
+            fingerprint,
+            json.dumps(starts),
         )
         self.db.execute(
             """INSERT INTO documents (id, uri, name, mime_type, extractor, pages, ocr_pages, metadata,
-               indexed_at, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               indexed_at, content, fingerprint, page_starts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(id) DO UPDATE SET uri=excluded.uri, name=excluded.name,
                mime_type=excluded.mime_type, extractor=excluded.extractor, pages=excluded.pages,
                ocr_pages=excluded.ocr_pages, metadata=excluded.metadata, indexed_at=excluded.indexed_at,
-               content=excluded.content""",
+               content=excluded.content, fingerprint=excluded.fingerprint, page_starts=excluded.page_starts""",
             row,
         )
         self.db.execute("DELETE FROM failures WHERE id = ?", (document.id,))
@@ -181,27 +186,9 @@ class LocalIndex:
         self.db.execute("DELETE FROM documents WHERE id = ?", (failure.document_id,))
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
-        """Documents containing every whitespace-separated term of ``query``, best first."""
-        terms = [term for term in query.split() if term]
-        if not terms:
-            return []
-        long_terms = [t for t in terms if len(t) >= TRIGRAM]
-        short_terms = [t for t in terms if len(t) < TRIGRAM]
-        like = " AND ".join("instr(lower(d.content || ' ' || d.name), lower(?)) > 0" for _ in short_terms)
+        """The best matches for ``query`` (syntax in :mod:`.search_query`), best first, with page numbers."""
         with self._lock:
-            if long_terms:
-                sql = (
-                    "SELECT d.id, d.uri, d.name, snippet(documents_fts, 1, '[', ']', '…', 48), bm25(documents_fts) "
-                    "FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid "
-                    "WHERE documents_fts MATCH ?" + (f" AND {like}" if like else "") + " ORDER BY 5 LIMIT ?"
-                )
-                match = " AND ".join(_phrase(t) for t in long_terms)
-                rows = self.db.execute(sql, (match, *short_terms, limit)).fetchall()
-                return [SearchHit(r[0], r[1], r[2], r[3].replace("\n", " "), -float(r[4])) for r in rows]
-            # Only fixed fragments are joined into the SQL; every value is a bound parameter.
-            sql = f"SELECT d.id, d.uri, d.name, d.content FROM documents d WHERE {like} ORDER BY d.name LIMIT ?"  # noqa: S608
-            rows = self.db.execute(sql, (*short_terms, limit)).fetchall()
-        return [SearchHit(r[0], r[1], r[2], _substring_snippet(r[3] or "", short_terms[0]), 0.0) for r in rows]
+            return search_index(self.db, query, limit)
 
     def counts(self) -> dict[str, int]:
         """How many documents and failures the index holds."""
@@ -272,6 +259,13 @@ class LocalIndexSink(Sink):
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Search the index (see :meth:`LocalIndex.search`)."""
         return self.index.search(query, limit=limit)
+
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, str]:
+        """The fingerprints stored with these documents (for skipping unchanged files); none before the first run."""
+        if self._index is None and not Path(self.path).exists():
+            return {}
+        with _busy_is_transient(self.path):
+            return self.index.fingerprints(ids)
 
     def write(self, document: Document, result: ExtractionResult) -> None:
         """Index one document."""

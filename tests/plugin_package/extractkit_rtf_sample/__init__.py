@@ -18,8 +18,9 @@ _CONTROL = re.compile(r"\\[a-zA-Z]+-?\d* ?")
 class RtfExtractor(Extractor):
     """Strips RTF control words and keeps the text."""
 
-    name = "rtf"
+    name = "rtf_sample"
     mime_types = ("text/rtf", "application/rtf")
+    priority = 50  # the builtin rtf extractor's: at equal priority a third-party plugin wins
 
     def extract(self, document):
         raw = document.path.read_bytes().decode("latin-1")
