@@ -145,11 +145,17 @@ def test_removed_objects_leave_no_document(stack, tmp_path):
 
 @pytest.mark.slow
 def test_kill_9_mid_batch_then_restart_loses_and_duplicates_nothing(stack, tmp_path):
-    keys = [f"k9/{n:03d}.txt" for n in range(60)]
+    keys = [f"k9/sleepy-{n:03d}.txt" for n in range(40)]
     for key in keys:
         stack.put(key, f"kill nine document {key}".encode())
         stack.send({"bucket": stack.bucket, "key": key})
-    environment = worker_environment(stack, tmp_path, SQS_VISIBILITY_TIMEOUT="5")
+    environment = worker_environment(
+        stack,
+        tmp_path,
+        SQS_VISIBILITY_TIMEOUT="5",
+        EXTRACTKIT_TEST_SLEEP="0.3",
+        EXTRACTKIT__PLUGINS__LOAD=str(TEST_PLUGINS / "sleepy_text.py"),
+    )
     first = WorkerProcess(environment, tmp_path / "logs", "first")
     first.until(lambda: len(stack.documents()) >= 5, 60, "the first documents")
     first.kill_group()
