@@ -157,3 +157,28 @@ def member_name(path_in_parent: str) -> str:
 def listing_text(paths: Iterable[str]) -> str:
     """The archive's own text: one member path per line."""
     return "\n".join(paths)
+
+
+def write_attachments(
+    document: Document, options: ExtractOptions, payloads: Iterable[tuple[str, str, str, bytes]]
+) -> tuple[EmbeddedFile, ...]:
+    """Write a message's attachments into its workdir as children; none when the document has no workdir.
+
+    ``payloads`` yields ``(name, path_in_parent, mime_type, data)``; an attachment
+    with no bytes (an Outlook message embedded without a file form) is left out.
+    The byte cap of :class:`MemberWriter` applies to them all together.
+    """
+    if document.workdir is None:
+        return ()
+    writer = MemberWriter(document, options)
+    paths = MemberPaths()
+    try:
+        for number, (name, path_in_parent, mime_type, data) in enumerate(payloads, start=1):
+            if not data:
+                continue
+            path = paths.assign(path_in_parent, f"attachments/{number}")
+            writer.write_bytes(data, name=name or member_name(path), path_in_parent=path, mime_type_hint=mime_type)
+    except BaseException:
+        writer.discard()
+        raise
+    return tuple(writer.children)

@@ -1,16 +1,20 @@
-"""Outlook ``.msg`` extractor (extra ``mail``, python-oxmsg): headers as metadata, the body as text, attachments listed.
+"""Outlook ``.msg`` extractor (extra ``mail``, python-oxmsg): headers as metadata, the body as text, attachments.
 
 The parsing lives in :mod:`extractkit_plugins.mail.msg_reader`, loaded only when
-an Outlook file is extracted.
+an Outlook file is extracted. Attachments are listed in metadata and, when the
+document has a workdir, written there as embedded documents under the archive
+byte cap (an embedded Outlook message without a file form is only listed).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from extractkit import hookimpl
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
+from extractkit_plugins.archive.member_files import write_attachments
 from extractkit_plugins.text.results import read_document_bytes, text_result
 
 
@@ -36,7 +40,12 @@ class MsgExtractor(Extractor):
             metadata["body_type"] = message.body_type
         if message.attachments:
             metadata["attachments"] = [attachment.to_metadata() for attachment in message.attachments]
-        return text_result(message.body, metadata)
+        payloads = (
+            (attachment.name, attachment.path_in_parent, attachment.mime_type, data)
+            for attachment, data in message.attachment_payloads()
+        )
+        children = write_attachments(document, self.options, payloads)
+        return replace(text_result(message.body, metadata), children=children)
 
 
 @hookimpl
