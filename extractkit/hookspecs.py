@@ -90,3 +90,17 @@ def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
     with the plugin's name and skips only that plugin; a missing optional library
     should simply register nothing.
     """
+
+
+@hookspec
+def register_ocr_engines(register: Callable[[type], None]) -> None:
+    """Register OCR engine classes.
+
+    Call ``register(EngineClass)`` once per engine class; its ``name`` is what
+    ``[extract] ocr_engine`` names in the config. An engine class is built with
+    the run's ``ExtractOptions`` and has a ``read(image, *, dpi, languages,
+    deadline, name)`` method returning an
+    :class:`~extractkit_plugins.image.ocr.OcrResult` (see
+    ``extractkit_plugins.image.ocr_engines.OcrEngine``). Every plugin's
+    implementation is called; names must be unique across plugins. Returns nothing.
+    """

@@ -66,6 +66,15 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 
 
+#: The OCR engines of the plugin set loaded last in this process (see :func:`ocr_engine_registrations`).
+_ACTIVE_OCR_ENGINES: dict[str, Registration] = {}
+
+
+def ocr_engine_registrations() -> Mapping[str, Registration]:
+    """The OCR engines registered by the plugin set loaded last in this process (empty before any)."""
+    return dict(_ACTIVE_OCR_ENGINES)
+
+
 @dataclass(frozen=True)
 class Registration:
     """A plugin class together with where it came from."""
@@ -157,6 +166,10 @@ class Plugins:
         self.extractors = self._collect("register_extractors", Extractor)
         self.sources = self._collect("register_sources", Source)
         self.sinks = self._collect("register_sinks", Sink)
+        # OCR engines are looked up by the extractors that OCR, in whatever process runs them.
+        self.ocr_engines = self._collect("register_ocr_engines", object)
+        _ACTIVE_OCR_ENGINES.clear()
+        _ACTIVE_OCR_ENGINES.update(self.ocr_engines)
 
     # -- loading ---------------------------------------------------------
 

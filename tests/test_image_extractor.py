@@ -202,3 +202,117 @@ def test_ocr_can_be_switched_off(tmp_path):
     assert result.text == ""
     assert [page.ocr for page in result.pages] == [False]
     assert result.metadata["width"] == 1300
+
+
+# -- OCR engines as plugins ---------------------------------------------------------------------
+
+ENGINE_PLUGIN = '''
+"""A test OCR engine that reads every page as the same words."""
+from extractkit import hookimpl
+from extractkit_plugins.image.ocr import OcrResult
+from extractkit_plugins.image.ocr_engines import OcrEngine
+
+
+class StampEngine(OcrEngine):
+    name = "stamp"
+
+    def read(self, image, *, dpi, languages, deadline, name):
+        return OcrResult(f"stamped {image.width}x{image.height}", 99.0, languages, engine="stamp", characters=7)
+
+
+@hookimpl
+def register_ocr_engines(register):
+    register(StampEngine)
+'''
+
+
+def test_register_ocr_engines_adds_an_engine_the_options_can_pick(tmp_path):
+    from extractkit.plugins import load_plugins
+
+    plugin = tmp_path / "stamp_engine.py"
+    plugin.write_text(ENGINE_PLUGIN, encoding="utf-8")
+    plugins = load_plugins(extra=[str(plugin)], entry_points=False)
+    assert {"tesseract", "ppocr", "tesseract+ppocr", "stamp"} <= set(plugins.ocr_engines)
+    assert plugins.ocr_engines["stamp"].plugin == str(plugin)
+    path = tmp_path / "page.png"
+    text_image().save(path)
+    result = extractkit.extract(path, plugins=plugins, options=ExtractOptions(extra={"ocr_engine": "stamp"}))
+    assert result.text == "stamped 1300x320"
+    assert result.pages[0].engine == "stamp"
+    default = extractkit.extract(path, plugins=plugins)
+    assert default.pages[0].engine == "tesseract"
+    assert_reads_lines(default.text)
+
+
+def test_an_unknown_engine_is_a_configuration_error(tmp_path, plugins):
+    from extractkit.errors import ConfigError
+
+    path = tmp_path / "page.png"
+    text_image().save(path)
+    with pytest.raises(ConfigError) as raised:
+        ImageExtractor(ExtractOptions(extra={"ocr_engine": "nonesuch"})).extract(document(path, "image/png"))
+    assert "nonesuch" in str(raised.value) and "tesseract" in str(raised.value)
+
+
+def test_ppocr_reads_japanese_and_english_with_one_thread(tmp_path, plugins):
+    from extractkit_plugins.image import ppocr_engine
+
+    path = tmp_path / "page.png"
+    text_image().save(path)
+    result = extractkit.extract(path, plugins=plugins, options=ExtractOptions(extra={"ocr_engine": "ppocr"}))
+    assert_reads_lines(result.text)
+    assert result.pages[0].engine == "ppocr"
+    assert 90 <= result.pages[0].confidence <= 100
+    detector, recogniser = ppocr_engine.models()
+    for model in (detector, recogniser):
+        settings = model.session.get_session_options()
+        assert (settings.intra_op_num_threads, settings.inter_op_num_threads) == (1, 1)
+    assert not (Path.cwd() / "cache").exists()  # the package's own loader would write optimised models there
+
+
+def test_the_combination_picks_a_reading_and_keeps_vertical_pages_with_tesseract(tmp_path, plugins):
+    from tests.support.pdf_images import VERTICAL_SAMPLE, render_vertical
+
+    options = ExtractOptions(extra={"ocr_engine": "tesseract+ppocr"})
+    path = tmp_path / "page.png"
+    text_image().save(path)
+    result = extractkit.extract(path, plugins=plugins, options=options)
+    assert_reads_lines(result.text)
+    assert result.pages[0].engine in ("tesseract", "ppocr")
+    vertical = tmp_path / "vertical.png"
+    render_vertical(VERTICAL_SAMPLE).save(vertical, dpi=(300, 300))
+    tategaki = extractkit.extract(vertical, plugins=plugins, options=options)
+    assert tategaki.pages[0].engine == "tesseract"
+    assert VERTICAL_SAMPLE[1][:8] in tategaki.text, tategaki.text
+
+
+def test_text_detection_lets_photos_and_blank_pages_through_without_recognition(tmp_path, plugins, monkeypatch):
+    from PIL import ImageFilter
+
+    from extractkit_plugins.image import ocr
+
+    photo = Image.new("RGB", (800, 600))
+    photo.putdata([((x * 255) // 800, (y * 255) // 600, ((x + y) * 91) % 256) for y in range(600) for x in range(800)])
+    photo.filter(ImageFilter.GaussianBlur(3)).save(tmp_path / "photo.jpg", quality=85)
+    Image.new("L", (2480, 3508), 250).save(tmp_path / "blank.png")
+    text_image().save(tmp_path / "text.png")
+    calls: list[str] = []
+    real = ocr.recognise
+    monkeypatch.setattr(ocr, "recognise", lambda *args, **kwargs: calls.append(str(args[0])) or real(*args, **kwargs))
+    options = ExtractOptions(extra={"ocr_text_detection": True})
+    for name in ("photo.jpg", "blank.png"):
+        result = extractkit.extract(tmp_path / name, plugins=plugins, options=options)
+        assert (result.text, result.pages[0].engine) == ("", "text-detection")
+    assert calls == []
+    assert_reads_lines(extractkit.extract(tmp_path / "text.png", plugins=plugins, options=options).text)
+    assert calls
+
+
+def test_lookalikes_change_only_with_the_other_reading_as_evidence():
+    from extractkit_plugins.image.ocr_choice import correct_lookalikes
+
+    read = "第ー条 五 法第ニ十五条の=\n0penSearch ラーメン 白円"
+    evidence = "第一条\n五法第二十五条の二 OpenSearch ラ一メン 百円"
+    assert correct_lookalikes(read, evidence) == ("第一条 五 法第二十五条の=\nOpenSearch ラーメン 百円", 4)
+    assert correct_lookalikes(read, read) == (read, 0)
+    assert correct_lookalikes("カ夕ログ", "カタログ") == ("カタログ", 1)

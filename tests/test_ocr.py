@@ -177,3 +177,89 @@ def test_skew_is_measured_and_level_pages_are_left_alone():
     tilted = level.rotate(2.0, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     assert ocr.skew_angle(tilted) == pytest.approx(-2.0, abs=0.3)
     assert ocr.skew_angle(Image.new("L", (800, 600), 255)) == 0.0
+
+
+# -- geometry: real spaces, soft line breaks ---------------------------------------------------
+
+ITEMS = (
+    "第三条　次に掲げる者は、届出をしなければならない。",
+    "五　法第二十五条の二に規定する事業者",
+    "六　前号に掲げる者の代理人",
+)
+
+
+def test_real_full_width_spaces_after_item_numbers_are_kept_and_false_ones_dropped():
+    result = ocr.ocr_image(page_of(ITEMS, IPA_MINCHO), ExtractOptions())
+    assert result.text.splitlines()[0] == ITEMS[0]
+    lines = result.text.splitlines()
+    assert [line[:2] for line in lines] == ["第三", "五\u3000", "六\u3000"], result.text
+    assert result.text.count("\u3000") == 3, result.text
+    assert cer("\n".join(ITEMS), result.text) <= 0.03
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff] [\u3040-\u30ff\u4e00-\u9fff]", result.text)
+
+
+def test_a_japanese_paragraph_wrapped_at_the_margin_is_one_line_and_short_lines_stay_apart():
+    paragraph = "日本語の文章は単語の間に空白を入れずに書きますので、行の終わりで折り返した文も一続きです。"
+    wrapped = (paragraph[:26], paragraph[26:])  # 26 characters of 46 px fill the 1240 px text width
+    short = ("これは短い行です。", "もう一つの短い行です。")
+    image = render_lines((*wrapped, *short), font_path=IPA_GOTHIC, font_px=46, size=(1440, 700), margin=100)
+    result = ocr.ocr_image(image, ExtractOptions(), dpi=300)
+    assert result.text.replace("\n\n", "\n").splitlines() == [paragraph, *short], result.text
+
+
+def test_a_latin_paragraph_keeps_its_line_breaks():
+    result = ocr.ocr_image(page_of(ENGLISH_SAMPLE[:3], DEJAVU_SANS, 42), ExtractOptions())
+    lines = result.text.splitlines()
+    assert len(lines) == 3, result.text
+    assert all(cer(expected, line) <= 0.03 for expected, line in zip(ENGLISH_SAMPLE[:3], lines, strict=True)), lines
+
+
+def test_a_72_dpi_page_is_enlarged_before_reading():
+    small = render_lines(ENGLISH_SAMPLE, font_path=DEJAVU_SANS, font_px=11, size=(612, 400), margin=40)
+    small.info["dpi"] = (72, 72)
+    result = ocr.ocr_image(small, ExtractOptions())
+    assert result.upscale >= 2.5
+    assert cer("\n".join(ENGLISH_SAMPLE), result.text) <= 0.02, result.text
+
+
+def test_a_300_dpi_page_is_not_enlarged():
+    assert ocr.ocr_image(page_of(ENGLISH_SAMPLE[:2], DEJAVU_SANS, 42), ExtractOptions()).upscale == 1.0
+
+
+def test_auto_languages_follow_the_script_osd_detects():
+    english = ocr.ocr_image(page_of(ENGLISH_SAMPLE, DEJAVU_SANS, 42), ExtractOptions(ocr_languages="auto"))
+    assert (english.languages, english.script) == ("eng", "Latin")
+    assert "copyright owner" in english.text
+    japanese = ocr.ocr_image(page_of(JAPANESE_SAMPLE, IPA_GOTHIC), ExtractOptions(ocr_languages="auto"))
+    assert (japanese.languages, japanese.script) == ("jpn+eng", "Japanese")
+    assert cer("\n".join(JAPANESE_SAMPLE), japanese.text) <= 0.03
+
+
+CYRILLIC = (
+    "Каждое утро архив получает несколько тысяч новых файлов из",
+    "региональных отделений. Большинство из них счета и договоры,",
+    "а многие сканированы на старых копировальных аппаратах офиса.",
+)
+
+
+def test_a_script_without_its_language_pack_reads_with_low_confidence_and_is_flagged(tmp_path):
+    import extractkit
+
+    path = tmp_path / "cyrillic.png"
+    page_of(CYRILLIC, DEJAVU_SANS, 42).save(path, dpi=(300, 300))
+    result = extractkit.extract(path, options=ExtractOptions(ocr_languages="auto"))
+    [page] = result.pages
+    assert page.confidence is not None and page.confidence < 60, page
+    assert result.metadata["low_confidence_pages"] == [1]
+    assert "Cyrillic" in result.metadata["warnings"][0] and "below 60" in result.metadata["warnings"][0]
+    clean = extractkit.extract(tmp_path / "cyrillic.png", options=ExtractOptions(ocr_languages="eng+jpn"))
+    assert clean.metadata["low_confidence_pages"] == [1]  # the same page without auto is flagged too
+
+
+def test_a_confident_page_is_not_flagged(tmp_path):
+    import extractkit
+
+    path = tmp_path / "english.png"
+    page_of(ENGLISH_SAMPLE, DEJAVU_SANS, 42).save(path, dpi=(300, 300))
+    result = extractkit.extract(path)
+    assert "low_confidence_pages" not in result.metadata and "warnings" not in result.metadata

@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
+import psutil
 import pytest
 from PIL import Image
 
@@ -416,3 +417,24 @@ def test_pdfplumber_ocrs_scanned_pages(tmp_path):
     result = PdfplumberExtractor().extract(document(path))
     assert [page.ocr for page in result.pages] == [False, True]
     assert "道路交通法" in result.pages[1].text
+
+
+def test_a_page_whose_ocr_times_out_fails_alone(tmp_path, plugins):
+    path = pdf_with_pages(tmp_path / "slow.pdf", [ENGLISH_SAMPLE, scanned(JAPANESE_SAMPLE * 3)])
+    result = extractkit.extract(path, plugins=plugins, options=ExtractOptions(ocr_timeout=0.2))
+    assert result.pages[0].text.startswith(ENGLISH_SAMPLE[0])
+    assert (result.pages[1].ocr, result.pages[1].engine) == (True, None)
+    [failure] = result.metadata["page_failures"]
+    assert (failure["page"], failure["reason"]) == (2, "timeout")
+    assert "slow.pdf page 2" in failure["message"]
+    assert any(warning.startswith("page 2: ") for warning in result.metadata["warnings"])
+    leftovers = [child for child in psutil.Process().children(recursive=True) if "tesseract" in child.name()]
+    assert leftovers == []
+
+
+def test_a_document_whose_only_page_times_out_fails(tmp_path, plugins):
+    from extractkit.errors import ExtractionTimeout
+
+    path = pdf_with_pages(tmp_path / "scan.pdf", [scanned(JAPANESE_SAMPLE * 3)])
+    with pytest.raises(ExtractionTimeout):
+        PdfExtractor(ExtractOptions(ocr_timeout=0.2)).extract(document(path))

@@ -22,7 +22,8 @@ from extractkit.errors import CorruptDocument, TooLarge
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, Page
 
-from .ocr import ENGINE, estimate_dpi, ocr_image
+from .ocr import estimate_dpi
+from .ocr_engines import BUILTIN_ENGINES, PageNotes
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -77,9 +78,11 @@ class ImageExtractor(Extractor):
                 "frames": frame_count,
                 "page_count": frame_count if image.format in PAGED_FORMATS else 1,
             }
+            notes = PageNotes()
             for index in range(metadata["page_count"]):
                 frame = _decoded_frame(document, image, index, self.options.max_image_pixels)
-                pages.append(self._page(document, frame, index + 1))
+                pages.append(self._page(document, frame, index + 1, notes))
+        notes.finish(metadata, pages_with_text=sum(1 for page in pages if page.text))
         text = "\n\n".join(page.text for page in pages if page.text)
         return ExtractionResult(text=text, pages=tuple(pages), metadata=metadata)
 
@@ -103,12 +106,15 @@ class ImageExtractor(Extractor):
             )
         return frames
 
-    def _page(self, document: Document, frame: Image.Image, number: int) -> Page:
+    def _page(self, document: Document, frame: Image.Image, number: int, notes: PageNotes) -> Page:
         if not self.options.ocr_enabled:
             return Page(number=number, text="", ocr=False, engine=None)
         prepared = tesseract_ready(frame)
-        result = ocr_image(prepared, self.options, dpi=_dpi_of(frame), name=f"{document.name} page {number}")
-        return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=ENGINE)
+        name = f"{document.name} page {number}"
+        result = notes.ocr(prepared, self.options, dpi=_dpi_of(frame), name=name, number=number)
+        if result is None:  # timed out: recorded in the metadata's page_failures
+            return Page(number=number, text="", ocr=True, engine=None)
+        return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=result.engine)
 
 
 @contextmanager
@@ -210,6 +216,13 @@ def _dpi_of(frame: Image.Image) -> int:
 def register_extractors(register: Any) -> None:
     """Register the image extractor."""
     register(ImageExtractor)
+
+
+@hookimpl
+def register_ocr_engines(register: Any) -> None:
+    """Register the builtin OCR engines: tesseract, ppocr and their combination."""
+    for engine in BUILTIN_ENGINES.values():
+        register(engine)
 
 
 @hookimpl

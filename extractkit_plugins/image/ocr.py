@@ -23,53 +23,54 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
-import signal
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from extractkit.errors import ConfigError, CorruptDocument, ExtractionTimeout
 from extractkit.models import ExtractOptions
 from extractkit.normalize import is_cjk
 
+from .lookalikes import apply_confirmed, find_suspects, readings_by_cell, suspect_strip
 from .ocr_text import TsvLine, lines_to_text
+from .osd import AUTO, auto_languages, detect_rotation, language_list
+from .page_prep import ink_before_lines, skew_angle, upscale_factor, upscaled
+from .tesseract_cli import TESSERACT, child_environment, raise_for_failure, run_tesseract
 
 if TYPE_CHECKING:
     from PIL import Image
 
 ENGINE = "tesseract"
-TESSERACT = "tesseract"
 
 #: Mean word confidence (0-100) from which the upright pass is trusted without alternatives.
 GOOD_CONFIDENCE = 70.0
-#: Page segmentation modes: automatic layout, a block of vertical text, OSD only.
+#: A reading that left ink before a line is checked against a uniform-block reading, which wins
+#: with more text at no more than CONFIDENCE_SLACK less confidence.
+CONFIDENCE_SLACK = 3.0
+#: Page segmentation modes: automatic layout, a uniform block, a block of vertical text.
 PSM_AUTO = 3
+PSM_BLOCK = 6
 PSM_VERTICAL = 5
-PSM_OSD_ONLY = 0
 #: The DPI assumed for an image that does not say, and the range an image's own DPI must fall in.
 DEFAULT_DPI = 300
 DPI_RANGE = (70, 2400)
-#: Deskewing: the widest angle searched, the smallest one corrected, the profile gain that
-#: makes an angle believable, and the width the page is reduced to for the search.
-MAX_SKEW = 4.0
-MIN_SKEW = 0.3
-SKEW_GAIN = 1.1
-SKEW_SAMPLE_WIDTH = 400
-#: An OSD rotation is tried only from this orientation confidence upwards.
-MIN_OSD_CONFIDENCE = 1.0
 #: Languages whose pages are read again, denoised, when another model turned lines into gibberish.
 CJK_LANGUAGES = ("jpn", "chi_sim", "chi_tra", "kor")
 GIBBERISH_CONFIDENCE = 40.0
 
-__all__ = ["OcrResult", "TsvLine", "lines_to_text", "ocr_image", "ocr_image_file", "parse_tsv_lines"]
-
-_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
-_ORIENTATION_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
-_UNREADABLE = ("Error in pix", "cannot be read", "Unsupported image type", "Error during processing")
+__all__ = [
+    "OcrResult",
+    "TsvLine",
+    "child_environment",
+    "detect_rotation",
+    "language_list",
+    "lines_to_text",
+    "ocr_image",
+    "ocr_image_file",
+    "parse_tsv_lines",
+    "skew_angle",
+]
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class OcrResult:
     ``confidence`` is the mean word confidence on a 0-100 scale (``None`` when no word was
     read). ``rotation`` is how many degrees clockwise the image was turned before reading,
     ``deskew`` the small counter-clockwise correction of a skewed scan; ``vertical`` says the
-    text was read as vertical Japanese.
+    text was read as vertical Japanese. ``upscale`` is how much a page with small text was
+    enlarged before reading; ``script`` the script OSD found when the languages were ``auto``.
     """
 
     text: str
@@ -90,17 +92,14 @@ class OcrResult:
     vertical: bool = False
     characters: int = 0
     deskew: float = 0.0
+    upscale: float = 1.0
+    script: str | None = None
     lines: tuple[TsvLine, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def score(self) -> float:
         """Mean confidence, or 0 when nothing was read."""
         return self.confidence or 0.0
-
-
-def child_environment() -> dict[str, str]:
-    """The environment for a tesseract child: the parent's, with OpenMP held to one thread."""
-    return {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 
 def estimate_dpi(stated: float | None = None) -> int:
@@ -113,11 +112,6 @@ def estimate_dpi(stated: float | None = None) -> int:
     if stated and low <= stated <= high:
         return round(stated)
     return DEFAULT_DPI
-
-
-def language_list(languages: str) -> list[str]:
-    """Split a Tesseract language string (``jpn+eng``) into its parts."""
-    return [part for part in languages.split("+") if part]
 
 
 def ocr_image(
@@ -139,46 +133,42 @@ def ocr_image(
     skew = skew_angle(image)
     if skew:
         image = image.rotate(skew, resample=PILImage.Resampling.BICUBIC, expand=True, fillcolor=255)
+    factor = upscale_factor(image)
+    if factor > 1.0:
+        image = upscaled(image, factor)
+        dpi = round(dpi * factor)
     with tempfile.TemporaryDirectory(prefix="extractkit-ocr-") as workdir:
         fd, path = tempfile.mkstemp(suffix=".tif", dir=workdir)
         with os.fdopen(fd, "wb") as handle:
             image.save(handle, format="TIFF")  # uncompressed: written and read far faster than PNG
+        started = time.monotonic()
         result = ocr_image_file(Path(path), options, dpi=dpi, languages=languages, name=name, image=image)
-    return replace(result, deskew=skew)
+    deadline = started + options.ocr_timeout
+    result = confirm_lookalikes(result, image, dpi, deadline=deadline, name=name)
+    return replace(result, deskew=skew, upscale=round(factor, 2))
 
 
-def skew_angle(image: Image.Image) -> float:
-    """The small counter-clockwise rotation (degrees) that levels a scan's text lines; 0 when unsure.
+def confirm_lookalikes(result: OcrResult, image: Image.Image, dpi: int, *, deadline: float, name: str) -> OcrResult:
+    """Fix look-alike confusions that a second, CJK-only reading of the suspect glyphs confirms.
 
-    Projection profile on a reduced copy: the angle at which row darkness varies most. A coarse
-    search, then a fine one around the best; an angle is kept only when it clearly beats 0.
+    One extra tesseract pass over a small strip, and only on pages with suspects
+    (see :mod:`.lookalikes`); rotated and vertical readings are left as they are.
     """
-    from PIL import ImageOps
-
-    grey = image if image.mode == "L" else image.convert("L")
-    small = ImageOps.invert(grey.reduce(max(1, grey.width // SKEW_SAMPLE_WIDTH)))
-    baseline = _row_variance(small, 0.0)
-    if baseline <= 0:
-        return 0.0
-    coarse = max((_row_variance(small, angle), angle) for angle in _angles(-MAX_SKEW, MAX_SKEW, 1.0))
-    fine = max((_row_variance(small, angle), angle) for angle in _angles(coarse[1] - 0.75, coarse[1] + 0.75, 0.25))
-    best_score, best_angle = max(coarse, fine)
-    if abs(best_angle) < MIN_SKEW or best_score < SKEW_GAIN * baseline:
-        return 0.0
-    return best_angle
-
-
-def _angles(start: float, stop: float, step: float) -> list[float]:
-    return [start + index * step for index in range(round((stop - start) / step) + 1)]
-
-
-def _row_variance(inverted: Image.Image, angle: float) -> float:
-    from PIL import Image as PILImage
-    from PIL import ImageStat
-
-    rotated = inverted.rotate(angle, resample=PILImage.Resampling.BILINEAR, fillcolor=0) if angle else inverted
-    profile = rotated.resize((1, rotated.height), PILImage.Resampling.BOX)
-    return float(ImageStat.Stat(profile).var[0])
+    if result.rotation or result.vertical or "jpn" not in language_list(result.languages):
+        return result
+    suspects = find_suspects(result.lines)
+    if not suspects:
+        return result
+    strip, tops = suspect_strip(image, result.lines, suspects)
+    with tempfile.TemporaryDirectory(prefix="extractkit-ocr-") as workdir:
+        strip_path = Path(workdir) / "suspects.tif"
+        strip.save(strip_path, format="TIFF")
+        second = recognise(strip_path, "jpn", PSM_BLOCK, dpi, deadline=deadline, name=name, page=strip)
+    lines, changed = apply_confirmed(result.lines, suspects, readings_by_cell(list(second.lines), tops))
+    if not changed:
+        return result
+    fixed = result_from_lines(lines, result.languages, page=image)
+    return replace(result, text=fixed.text, lines=fixed.lines)
 
 
 def ocr_image_file(
@@ -198,7 +188,37 @@ def ocr_image_file(
     """
     languages = languages or options.ocr_languages
     deadline = time.monotonic() + options.ocr_timeout
+    script = None
+    if languages == AUTO:
+        languages, script = auto_languages(path, dpi, deadline=deadline, name=name)
+        upright = recognise(path, languages, PSM_AUTO, dpi, deadline=deadline, name=name, page=image)
+        return replace(_alternatives(upright, path, options, languages, dpi, deadline, name, image), script=script)
     upright = recognise(path, languages, PSM_AUTO, dpi, deadline=deadline, name=name, page=image)
+    return _alternatives(upright, path, options, languages, dpi, deadline, name, image)
+
+
+def _alternatives(
+    upright: OcrResult,
+    path: Path,
+    options: ExtractOptions,
+    languages: str,
+    dpi: int,
+    deadline: float,
+    name: str,
+    image: Image.Image | None,
+) -> OcrResult:
+    """The upright reading, or a better one (rotated, vertical, denoised) when it reads poorly.
+
+    A reading that left ink just before the start of a line (the layout pass dropped a column of
+    item numbers, say) is compared with a uniform-block reading
+    (``--psm 6``) and the one with more text at about the same confidence is kept.
+    """
+    if upright.characters and image is not None and not upright.vertical:
+        starts = [(*line.boxes[0][:3], max(box[3] for box in line.boxes)) for line in upright.lines if line.boxes]
+        if ink_before_lines(image, starts):
+            block = recognise(path, languages, PSM_BLOCK, dpi, deadline=deadline, name=name, page=image)
+            if block.characters > upright.characters and block.score >= upright.score - CONFIDENCE_SLACK:
+                upright = block
     if upright.score >= GOOD_CONFIDENCE or upright.characters == 0:
         return reread_gibberish(upright, path, image, dpi, deadline=deadline, name=name)
     candidates = [upright]
@@ -265,77 +285,11 @@ def recognise(
     args = [TESSERACT, str(path), "stdout", "-l", languages, "--psm", str(psm), "--dpi", str(dpi), "tsv"]
     completed = run_tesseract(args, deadline=deadline, name=name)
     if completed.returncode != 0:
-        _raise_for_failure(completed.stderr, languages, name)
+        raise_for_failure(completed.stderr, languages, name)
     lines = parse_tsv_lines(completed.stdout)
     if page is None and any(is_cjk(char) for line in lines for word, _ in line.words for char in word):
         page = _open_page(path, None)
     return result_from_lines(lines, languages, page=page)
-
-
-def detect_rotation(path: Path, dpi: int, *, deadline: float, name: str = "image") -> int:
-    """Degrees clockwise that turn the page upright according to OSD; 0 when OSD cannot tell."""
-    args = [TESSERACT, str(path), "stdout", "-l", "osd", "--psm", str(PSM_OSD_ONLY), "--dpi", str(dpi)]
-    completed = run_tesseract(args, deadline=deadline, name=name)
-    if completed.returncode != 0:
-        return 0  # "Too few characters": OSD has nothing to go on, read the page as it is
-    rotate = _ROTATE.search(completed.stdout)
-    confidence = _ORIENTATION_CONFIDENCE.search(completed.stdout)
-    if rotate is None or confidence is None or float(confidence.group(1)) < MIN_OSD_CONFIDENCE:
-        return 0
-    degrees = int(rotate.group(1)) % 360
-    return degrees if degrees in (90, 180, 270) else 0
-
-
-def run_tesseract(args: list[str], *, deadline: float, name: str = "image") -> subprocess.CompletedProcess[str]:
-    """Run tesseract in its own process group; kill the whole group when the deadline passes."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise ExtractionTimeout(f"{name}: OCR ran out of time; raise ocr_timeout or lower ocr_dpi")
-    try:
-        process = subprocess.Popen(
-            args,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            env=child_environment(),
-            start_new_session=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-    except FileNotFoundError as exc:
-        raise ConfigError("ocr", f"the '{TESSERACT}' command is not installed (apt-get install tesseract-ocr)") from exc
-    try:
-        stdout, stderr = process.communicate(timeout=remaining)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        raise ExtractionTimeout(
-            f"{name}: tesseract took longer than the OCR timeout and was stopped; raise ocr_timeout or lower ocr_dpi"
-        ) from None
-    except BaseException:
-        _kill_group(process)
-        raise
-    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.communicate()
-
-
-def _raise_for_failure(stderr: str, languages: str, name: str) -> None:
-    if "Failed loading language" in stderr or "Error opening data file" in stderr:
-        raise ConfigError(
-            "ocr_languages",
-            f"tesseract has no traineddata for '{languages}'; install the language pack or change the setting",
-        )
-    if any(marker in stderr for marker in _UNREADABLE):
-        raise CorruptDocument(f"{name}: tesseract cannot read the image; the file is damaged or not a picture")
-    last_line = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
-    raise CorruptDocument(f"{name}: tesseract failed ({last_line}); check that the file opens in an image viewer")
 
 
 def parse_tsv_lines(tsv: str) -> list[TsvLine]:

@@ -30,8 +30,7 @@ from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge, Unre
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit.normalize import contains_cjk_letters
-from extractkit_plugins.image.ocr import ENGINE as OCR_ENGINE
-from extractkit_plugins.image.ocr import ocr_image
+from extractkit_plugins.image.ocr_engines import PageNotes
 
 from .pdf_layout import UPRIGHT_TOLERANCE, arrange, measure_lines, needs_arranging, runs_vertically
 from .pdf_text_quality import SPARSE, TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
@@ -86,24 +85,29 @@ class PdfExtractor(Extractor):
             with PDFIUM_LOCK:
                 metadata = read_metadata(pdf)
             check_page_count(document, metadata["page_count"], self.options)
-            pages = tuple(self._page(document, pdf, index) for index in range(metadata["page_count"]))
+            notes = PageNotes()
+            pages = tuple(self._page(document, pdf, index, notes) for index in range(metadata["page_count"]))
         finally:
             with PDFIUM_LOCK:
                 pdf.close()
         metadata["ocr_pages"] = sum(1 for page in pages if page.ocr)
+        notes.finish(metadata, pages_with_text=sum(1 for page in pages if page.text))
         text = "\n\n".join(page.text for page in pages if page.text)
         return ExtractionResult(text=text, pages=pages, metadata=metadata)
 
-    def _page(self, document: Document, pdf: Any, index: int) -> Page:
+    def _page(self, document: Document, pdf: Any, index: int, notes: PageNotes) -> Page:
         number = index + 1
         with PDFIUM_LOCK:
             reading = read_page(pdf, index, document.name, self.options)
         if reading.image is None:
             return Page(number=number, text=reading.text, ocr=False, engine=TEXT_ENGINE)
-        result = ocr_image(reading.image, self.options, dpi=reading.dpi, name=f"{document.name} page {number}")
+        name = f"{document.name} page {number}"
+        result = notes.ocr(reading.image, self.options, dpi=reading.dpi, name=name, number=number)
+        if result is None:  # timed out: the page keeps what its text layer had
+            return Page(number=number, text=reading.text, ocr=True, engine=None)
         if reading.quality.reason == SPARSE and result.characters <= reading.quality.characters:
             return Page(number=number, text=reading.text, ocr=False, engine=TEXT_ENGINE)
-        return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=OCR_ENGINE)
+        return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=result.engine)
 
 
 @dataclass(frozen=True)

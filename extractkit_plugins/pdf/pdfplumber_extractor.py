@@ -24,8 +24,7 @@ from extractkit.errors import CorruptDocument, EncryptedDocument
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, Page
 from extractkit.normalize import contains_cjk_letters
-from extractkit_plugins.image.ocr import ENGINE as OCR_ENGINE
-from extractkit_plugins.image.ocr import ocr_image
+from extractkit_plugins.image.ocr_engines import PageNotes
 
 from .pdf_extractor import (
     PDFIUM_LOCK,
@@ -86,13 +85,15 @@ class PdfplumberExtractor(Extractor):
         vertical = self._vertical_pages(
             document, [index for index, (text, _) in enumerate(readings) if contains_cjk_letters(text)]
         )
+        notes = PageNotes()
         pages = tuple(
             Page(number=index + 1, text=vertical[index], ocr=False, engine=TEXT_ENGINE)
             if index in vertical
-            else self._page(document, index, text, quality)
+            else self._page(document, index, text, quality, notes)
             for index, (text, quality) in enumerate(readings)
         )
         metadata["ocr_pages"] = sum(1 for page in pages if page.ocr)
+        notes.finish(metadata, pages_with_text=sum(1 for page in pages if page.text))
         text = "\n\n".join(page.text for page in pages if page.text)
         return ExtractionResult(text=text, pages=pages, metadata=metadata)
 
@@ -132,7 +133,7 @@ class PdfplumberExtractor(Extractor):
         text = "\n".join(line.rstrip() for line in text.splitlines())
         return text, quality
 
-    def _page(self, document: Document, index: int, text: str, quality: TextQuality) -> Page:
+    def _page(self, document: Document, index: int, text: str, quality: TextQuality, notes: PageNotes) -> Page:
         number = index + 1
         if quality.usable or not self.options.ocr_enabled:
             return Page(number=number, text=text, ocr=False, engine=ENGINE)
@@ -147,10 +148,12 @@ class PdfplumberExtractor(Extractor):
                     page.close()
             finally:
                 pdf.close()
-        result = ocr_image(image, self.options, dpi=dpi, name=f"{document.name} page {number}")
+        result = notes.ocr(image, self.options, dpi=dpi, name=f"{document.name} page {number}", number=number)
+        if result is None:  # timed out: the page keeps what its text layer had
+            return Page(number=number, text=text, ocr=True, engine=None)
         if quality.reason == SPARSE and result.characters <= quality.characters:
             return Page(number=number, text=text, ocr=False, engine=ENGINE)
-        return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=OCR_ENGINE)
+        return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=result.engine)
 
 
 def _image_coverage(page: Any, area: float) -> float:

