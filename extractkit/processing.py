@@ -103,6 +103,9 @@ def describe_failure(failure: Failure, where: str | None = None) -> str:
         if prefix and message.startswith(prefix + ": "):
             message = message[len(prefix) + 2 :]
             break
+        if prefix and message.startswith(prefix + " "):  # "a.pdf is encrypted …": the subject is the file
+            message = "the file" + message[len(prefix) :]
+            break
     return f"{where}: {failure.reason}: {message}"
 
 
@@ -195,9 +198,13 @@ ENCODING_KEYS = ("encoding", "charset")
 
 
 def normalise_encoding_name(name: str) -> str:
-    """``UTF-16LE``, ``utf_16_le`` and ``utf-16-le`` all become Python's canonical ``utf-16-le``."""
+    """One spelling per encoding: Python's canonical codec name with hyphens (``euc-jp``, ``utf-16-le``, ``cp932``).
+
+    ``UTF-16LE``, ``utf_16_le`` and ``utf-16-le`` all become ``utf-16-le``; the
+    result still names the codec (``codecs.lookup`` reads it back).
+    """
     try:
-        return codecs.lookup(name).name
+        return codecs.lookup(name).name.replace("_", "-")
     except LookupError:
         return name.lower()
 

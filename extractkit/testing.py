@@ -6,6 +6,8 @@ Run :func:`check_extractor` from your own tests against your own sample files::
     def test_conforms(tmp_path):
         check_extractor(RtfExtractor, ["tests/samples/letter.rtf"], expected_text={"letter.rtf": "Dear"})
 
+Sinks and sources have :func:`~extractkit.testing_components.check_sink` and
+:func:`~extractkit.testing_components.check_source`, importable from here too.
 Every broken rule is listed in one :class:`ConformanceError`.
 """
 
@@ -51,6 +53,22 @@ def _check_class(cls: type) -> list[str]:
     return problems
 
 
+def _json_problems(value: object, where: str) -> list[str]:
+    """Where a metadata value is not plain JSON (str, int, float, bool, None, lists, string-keyed dicts)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return []
+    if isinstance(value, (list, tuple)):
+        return [problem for i, item in enumerate(value) for problem in _json_problems(item, f"{where}[{i}]")]
+    if isinstance(value, Mapping):
+        problems = [f"{where} has a non-string key {key!r}" for key in value if not isinstance(key, str)]
+        return problems + [p for key, item in value.items() for p in _json_problems(item, f"{where}[{key!r}]")]
+    return [f"{where} is {type(value).__name__}, not a JSON value (give dates as ISO 8601 strings)"]
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
 def _check_result(result: object, label: str) -> list[str]:
     if not isinstance(result, ExtractionResult):
         return [f"{label}: extract() returned {type(result).__name__}, not ExtractionResult"]
@@ -65,6 +83,16 @@ def _check_result(result: object, label: str) -> list[str]:
             problems.append(f"{label}: page numbers must run 1..n in order, got {numbers}")
     if not isinstance(result.metadata, Mapping):
         problems.append(f"{label}: metadata must be a mapping")
+    else:
+        problems += [f"{label}: {problem}" for problem in _json_problems(dict(result.metadata), "metadata")]
+    if (
+        isinstance(result.text, str)
+        and isinstance(result.pages, tuple)
+        and result.pages
+        and all(isinstance(p, Page) and isinstance(p.text, str) for p in result.pages)
+        and _squeezed(result.text) != _squeezed("".join(p.text for p in result.pages))
+    ):
+        problems.append(f"{label}: the page texts, joined, are not the document's text (pages must add up to text)")
     try:
         pickle.dumps(result)
     except Exception as exc:
@@ -84,7 +112,20 @@ def _check_bad_input(cls: type[Extractor], mime_type: str) -> list[str]:
                 continue
             except Exception as exc:
                 problems.append(f"{label}: raised {type(exc).__name__} instead of an extractkit DocumentError")
+            else:
+                problems.append(
+                    f"{label}: extract() returned a result; bytes that are not {mime_type} must raise a "
+                    "DocumentError such as CorruptDocument (pass check_bad_input=False if any bytes are valid)"
+                )
     return problems
+
+
+def _builtin_collision(cls: type[Extractor]) -> list[str]:
+    builtins = Plugins(PluginSpec(entry_points=False)).extractors
+    other = builtins.get(cls.name)
+    if other is not None and other.cls is not cls:
+        return [f"'name' {cls.name!r} is the name of the builtin extractor from {other.plugin}; choose another"]
+    return []
 
 
 def check_extractor(
@@ -103,9 +144,14 @@ def check_extractor(
     problems = _check_class(cls)
     if problems:
         raise ConformanceError("; ".join(problems))
-    mime_type = mime_type or next(m for m in cls.mime_types if "*" not in m)
+    problems += _builtin_collision(cls)
+    mime_type = mime_type or next((m for m in cls.mime_types if "*" not in m), cls.mime_types[0])
     expected_text = dict(expected_text or {})
     for sample in map(Path, samples):
+        if not sample.is_file():
+            problems.append(f"sample '{sample}' does not exist")
+            expected_text.pop(sample.name, None)
+            continue
         document = _document(sample, mime_type)
         extractor = cls(ExtractOptions())
         if not extractor.accepts(document):
@@ -116,6 +162,7 @@ def check_extractor(
             second = cls(None).extract(dataclasses.replace(document))
         except Exception as exc:
             problems.append(f"{sample.name}: extract() raised {type(exc).__name__}: {exc}")
+            expected_text.pop(sample.name, None)  # it was sampled; its text is what is missing
             continue
         problems += _check_result(first, sample.name)
         if isinstance(first, ExtractionResult) and isinstance(second, ExtractionResult) and first.text != second.text:
@@ -148,3 +195,12 @@ def check_plugin_module(module: ModuleType | str) -> Plugins:
         if problems:
             raise ConformanceError(f"plugin '{target}': {registration.name}: " + "; ".join(problems))
     return plugins
+
+
+def __getattr__(name: str) -> object:
+    # check_sink and check_source live in their own module; import them from here as well.
+    if name in ("check_sink", "check_source"):
+        from . import testing_components
+
+        return getattr(testing_components, name)
+    raise AttributeError(name)

@@ -174,8 +174,14 @@ def _print_plugins(loaded: Any, infos: list[Any]) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def search(query: str, index_path: Path | None, config_path: Path | None, limit: int, output_format: str) -> None:
     """Search the index for QUERY: the config's sink (local index or OpenSearch), or --index FILE."""
+    from extractkit_plugins.local.search_query import QuerySyntaxError, parse_query
+
     if not query.strip():
         raise click.UsageError("QUERY is empty; give the words to search for")
+    try:
+        parse_query(query)
+    except QuerySyntaxError as exc:
+        raise click.UsageError(f"{exc}; give the words to search for") from exc
     sink = _search_sink(index_path, config_path)
     try:
         hits = sink.search(query, limit=limit)

@@ -78,3 +78,58 @@ def test_progress_bar_on_a_terminal(tmp_path):
     total = sum(1 for p in SAMPLES.rglob("*") if p.is_file())
     assert f"{total}/{total} documents" in shown and "[" in shown and "#" in shown
     assert '"level"' not in shown  # no JSON log lines on a terminal
+
+
+def test_extract_takes_any_binary_file_object(tmp_path):
+    import io
+
+    data = (SAMPLES / "mount-fuji.eucjp.txt").read_bytes()
+    from_bytesio = extractkit.extract(io.BytesIO(data), name="fuji.txt")
+    assert "富士山" in from_bytesio.text
+    with (SAMPLES / "mount-fuji.eucjp.txt").open("rb") as handle:
+        from_file = extractkit.extract(handle)
+    assert from_file.text == from_bytesio.text
+
+    class StreamingBody:  # botocore's shape: read(amt) and nothing else
+        def __init__(self, payload):
+            self._stream = io.BytesIO(payload)
+
+        def read(self, amt=None):
+            return self._stream.read(amt)
+
+    assert extractkit.extract(StreamingBody(data), name="fuji.txt").text == from_bytesio.text
+    try:
+        extractkit.extract(io.StringIO("text, not bytes"))
+    except TypeError as error:
+        assert "binary stream" in str(error)
+    else:
+        raise AssertionError("a text stream must be refused")
+
+
+def test_version_is_exposed():
+    import importlib.metadata
+
+    assert extractkit.__version__ == importlib.metadata.version("extractkit")
+    assert "__version__" in extractkit.__all__
+
+
+def test_encoding_names_have_one_spelling():
+    for name in ("meeting-notes.utf16.txt", "mount-fuji.eucjp.txt", "company-newsletter.sjis.txt"):
+        import codecs
+
+        encoding = extractkit.extract(SAMPLES / name).metadata["encoding"]
+        assert encoding == codecs.lookup(encoding).name.replace("_", "-") and "_" not in encoding, (name, encoding)
+
+
+def test_a_result_of_the_wrong_type_fails_that_document_as_crashed(tmp_path):
+    from extractkit.plugins import Plugins, PluginSpec
+    from extractkit.processing import local_document, process_document
+
+    from conftest import TEST_PLUGINS
+
+    loaded = Plugins(PluginSpec(entry_points=False, extra=(str(TEST_PLUGINS / "dict_result.py"),)))
+    note = tmp_path / "a.note"
+    note.write_text("a note", encoding="utf-8")
+    outcome = process_document(local_document(note), loaded)
+    assert outcome.failure is not None and outcome.failure.reason == "crashed"
+    assert outcome.failure.plugin == "dict-note" and "returned dict, not an ExtractionResult" in outcome.failure.message

@@ -115,3 +115,11 @@ def test_conformance_kit_catches_a_broken_extractor(tmp_path):
         check_extractor(Sloppy, [sample])
     with pytest.raises(ConformanceError, match="does not contain"):
         check_extractor(Sloppy, [sample], expected_text={"a.txt": "goodbye"}, check_bad_input=False)
+
+
+def test_loading_an_installed_plugin_again_by_name_is_a_no_op_with_a_note(installed):
+    completed = run_cli("plugins", "--format", "json", "--plugin", "extractkit_rtf_sample", env=installed)
+    assert completed.returncode == 0, completed.stderr
+    assert "already loaded as 'rtf'; loading it again does nothing" in completed.stderr
+    data = json.loads(completed.stdout)
+    assert [p["name"] for p in data["plugins"]].count("rtf") == 1 and data["extractors"]["rtf_sample"] == "rtf"
