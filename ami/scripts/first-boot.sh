@@ -49,11 +49,12 @@ declare -A settings=()
 while IFS= read -r line || [[ -n "$line" ]]; do
   [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
   if [[ "$line" =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
+    key=${BASH_REMATCH[1]}
     value=${BASH_REMATCH[2]}
     if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then
       value=${BASH_REMATCH[1]}
     fi
-    settings[${BASH_REMATCH[1]}]=$value
+    settings[$key]=$value
   else
     fail "$ENV_FILE: cannot read line '$line' (expected KEY=VALUE)"
   fi

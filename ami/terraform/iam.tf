@@ -44,21 +44,13 @@ data "aws_iam_policy_document" "worker" {
     resources = [local.objects_arn]
   }
 
-  # ListBucket: `extractkit enqueue` lists a prefix to backfill the queue.
+  # ListBucket: `extractkit enqueue` lists a prefix to backfill the queue, and HeadBucket (the bucket check of
+  # --validate-only) needs it too. No s3:prefix condition: HeadBucket carries no prefix and would be refused.
   statement {
-    sid       = "ListSourcePrefix"
+    sid       = "ListSourceBucket"
     effect    = "Allow"
     actions   = ["s3:ListBucket"]
     resources = [local.bucket_arn]
-
-    dynamic "condition" {
-      for_each = var.s3_prefix == "" ? [] : [var.s3_prefix]
-      content {
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["${condition.value}*"]
-      }
-    }
   }
 
   # Receive, heartbeat (ChangeMessageVisibility), delete after success, back off, send failures to the DLQ and
@@ -97,7 +89,8 @@ data "aws_iam_policy_document" "worker" {
     }
   }
 
-  # The index, its template and the failure index, over the domain's REST API (SigV4).
+  # The index, its template and the failure index, over the domain's REST API (SigV4). domain/NAME/* also
+  # covers requests to / (cluster info), whose resource is domain/NAME/.
   statement {
     sid    = "OpenSearchDomain"
     effect = "Allow"
@@ -108,7 +101,7 @@ data "aws_iam_policy_document" "worker" {
       "es:ESHttpPost",
       "es:ESHttpPut",
     ]
-    resources = [var.opensearch_domain_arn, "${var.opensearch_domain_arn}/*"]
+    resources = ["${var.opensearch_domain_arn}/*"]
   }
 
   # The worker completes the terminating lifecycle hook once its drain ends.
