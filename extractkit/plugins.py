@@ -57,6 +57,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "extractkit_plugins.image.image_extractor",
     "extractkit_plugins.mail.eml_extractor",
     "extractkit_plugins.mail.msg_extractor",
+    "extractkit_plugins.archive.zip_extractor",
+    "extractkit_plugins.archive.tar_extractor",
     "extractkit_plugins.markup.rtf_extractor",
     "extractkit_plugins.markup.epub_extractor",
     "extractkit_plugins.markup.xml_extractor",
