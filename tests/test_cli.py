@@ -167,3 +167,14 @@ def test_isolated_run_with_a_relative_source_path(tmp_path):
     assert " indexed, 0 failed" in completed.stderr
     found = run_cli("search", "富士山", "--index", str(tmp_path / "index.db"))
     assert "mount-fuji.eucjp.txt" in found.stdout
+
+
+def test_wrong_values_in_the_file_fail_validation(tmp_path):
+    fractional = tmp_path / "fractional.toml"
+    fractional.write_text(f'[source]\npath = "{SAMPLES}"\n[worker]\nmax_workers = 2.5\n', encoding="utf-8")
+    completed = run_cli("run", "--config", str(fractional), "--validate-only")
+    assert completed.returncode == 78 and "worker.max_workers" in completed.stderr and "2.5" in completed.stderr
+    vague = tmp_path / "vague.toml"
+    vague.write_text(f'[source]\npath = "{SAMPLES}"\n[worker]\nprogress = "sometimes"\n', encoding="utf-8")
+    completed = run_cli("run", "--config", str(vague), "--validate-only")
+    assert completed.returncode == 78 and "worker.progress" in completed.stderr

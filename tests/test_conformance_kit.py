@@ -173,3 +173,16 @@ def test_check_source(tmp_path):
         check_source(lambda: TwoFiles(tmp_path, count=5), tmp_path / "w")
     with pytest.raises(ConformanceError, match="the same uri twice"):
         check_source(lambda: TwoFiles(tmp_path, duplicate=True), tmp_path / "w")
+
+
+def test_the_worked_sink_of_the_plugin_guide_passes_check_sink(tmp_path):
+    from conftest import REPO
+
+    guide = (REPO / "docs" / "plugins.md").read_text(encoding="utf-8")
+    code = guide.split("```python\n# extractkit_csv/__init__.py\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "extractkit_csv", "exec"), namespace)  # the guide's own example
+    sink_class = namespace["CsvSink"]
+    check_sink(lambda: sink_class({"path": str(tmp_path / "out.csv")}), tmp_path)
+    rows = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 4 and rows[0].endswith(",ok,conformance check")
