@@ -10,7 +10,8 @@ PACKAGES=(
   fonts-ipafont-gothic fonts-ipafont-mincho fonts-dejavu-core
 )
 if [[ "${1:-}" == "--with-test-tools" ]]; then
-  PACKAGES+=(shellcheck)
+  # The test servers: OpenSearch and the Maven downloads need Java 17 and Maven; readiness checks use curl.
+  PACKAGES+=(shellcheck openjdk-17-jdk-headless maven curl)
 fi
 
 missing=()

@@ -92,6 +92,17 @@ class Stack:
         return document_id_for(f"s3://{self.bucket}/{key}")
 
 
+def reset_moto() -> None:
+    """Clear every bucket and queue earlier tests left on the S3 and SQS servers (moto keeps them all in memory)."""
+    import urllib.request
+
+    services = require_services()
+    for endpoint in {services.s3_endpoint, services.sqs_endpoint}:
+        request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30):
+            pass
+
+
 def make_stack(*, max_receive: int = 4, visibility: int = 30) -> Stack:
     """Create a bucket and a queue with a DLQ (redrive after ``max_receive`` receives) with unique names."""
     services = require_services()
