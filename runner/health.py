@@ -1,8 +1,9 @@
 """The health endpoints: ``/healthz`` (the process is alive) and ``/readyz`` (it can do its work).
 
 ``/readyz`` answers 200 only while the source and the sink pass their checks
-(re-checked at most every ``check_interval`` seconds) and the worker's loop has
-shown progress within ``stuck_after`` seconds. Both answer a small JSON body.
+(re-checked at most every ``check_interval`` seconds) and, while documents are
+in flight, one of them has finished within ``stuck_after`` seconds (an idle
+worker with nothing in flight is ready). Both answer a small JSON body.
 The server binds to 127.0.0.1 unless configured otherwise.
 """
 
@@ -27,12 +28,14 @@ class Readiness:
         self,
         checks: Callable[[], None],
         last_progress: Callable[[], float],
+        busy: Callable[[], bool] = lambda: True,
         *,
         check_interval: float = 30.0,
         stuck_after: float = 300.0,
     ) -> None:
         self._checks = checks
         self._last_progress = last_progress
+        self._busy = busy
         self.check_interval = check_interval
         self.stuck_after = stuck_after
         self._checked_at = 0.0
@@ -56,7 +59,7 @@ class Readiness:
             if self._problem is not None:
                 return self._problem
         idle = time.monotonic() - self._last_progress()
-        if idle > self.stuck_after:
+        if idle > self.stuck_after and self._busy():
             return f"the worker loop has made no progress for {idle:.0f} s"
         return None
 

@@ -149,7 +149,12 @@ class Worker:
         health: HealthServer | None = None
         port = self.health_port()
         if port:
-            readiness = Readiness(self._checks, lambda: self._last_progress)
+            readiness = Readiness(
+                self._checks,
+                lambda: self._last_progress,
+                lambda: self.pipeline is not None and self.pipeline.in_flight() > 0,
+                stuck_after=max(300.0, 2 * self.config.worker["processing_timeout"]),
+            )
             health = HealthServer(self.config.worker["health_host"], port, readiness).start()
         self._watcher: InstanceEventWatcher | None = None
         if self.source.redelivers and self.config.worker["instance_events"]:
