@@ -4,7 +4,7 @@ python-docx opens the package and follows its relationships; the text is read
 from the WordprocessingML elements directly, because its paragraph API skips
 text boxes, content controls and footnotes. The body is walked in document
 order, so tables appear where they stand. Output order: headers, body,
-footnotes and endnotes, footers. A docx has no reliable page breaks, so the
+chart titles and series names, footnotes and endnotes, comments, footers. A docx has no reliable page breaks, so the
 result is one page.
 
 Every package passes :mod:`extractkit_plugins.office.archive_guard` first: a zip bomb
@@ -27,6 +27,7 @@ from lxml import etree
 
 from extractkit.errors import CorruptDocument, DocumentError, UnsupportedFormat
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
+from extractkit_plugins.office.annotations import chart_lines
 from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error, parse_xml_safely
 from extractkit_plugins.office.strict_ooxml import transitional_package
 
@@ -34,6 +35,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 MATH = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
 R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+CHART_REFERENCE = "{http://schemas.openxmlformats.org/drawingml/2006/chart}chart"
 
 #: Content types of a Word main part: document, macro-enabled, template, macro-enabled template.
 WORD_MAIN_CONTENT_TYPES = frozenset(
@@ -115,7 +117,9 @@ def _document_text(document: Document, main_part: Part, root: etree._Element) ->
     sections = [
         "\n".join(headers),
         "\n".join(block_lines(body)),
+        "\n".join(chart_texts(document, main_part, body)),
         "\n".join(note_texts(document, main_part)),
+        "\n".join(comment_texts(document, main_part)),
         "\n".join(footers),
     ]
     return "\n\n".join(section for section in sections if section)
@@ -235,6 +239,30 @@ def note_texts(document: Document, main_part: Part) -> list[str]:
                 text = "\n".join(block_lines(note))
                 if text:
                     texts.append(text)
+    return texts
+
+
+def chart_texts(document: Document, main_part: Part, body: etree._Element) -> list[str]:
+    """Titles and series names of the charts drawn in the body, in the order they appear."""
+    related = main_part.rels.related_parts
+    lines: list[str] = []
+    for reference in body.iter(CHART_REFERENCE):
+        part = related.get(reference.get(R_ID, ""))
+        if part is not None:
+            lines.extend(line for line in chart_lines(_part_element(document, part)) if line not in lines)
+    return lines
+
+
+def comment_texts(document: Document, main_part: Part) -> list[str]:
+    """The text of every comment, one entry per comment (its paragraphs on separate lines)."""
+    texts: list[str] = []
+    for rel in main_part.rels.values():
+        if rel.reltype != RT.COMMENTS or rel.is_external:
+            continue
+        for comment in _part_element(document, rel.target_part).iter(f"{W}comment"):
+            text = "\n".join(block_lines(comment))
+            if text:
+                texts.append(text)
     return texts
 
 

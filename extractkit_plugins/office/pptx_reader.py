@@ -2,7 +2,8 @@
 
 Each slide becomes a page. Its shapes are read in reading order (top, then
 left), groups are opened, tables give one tab-separated line per row, and the
-speaker notes follow the slide's text. Every package passes
+speaker notes, then the slide's comments, follow the slide's text. Charts give
+their title, axis titles and series names. Every package passes
 :mod:`extractkit_plugins.office.archive_guard` before python-pptx parses it.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from lxml import etree
 from pptx.exc import PythonPptxError
 from pptx.package import Package
 from pptx.parts.presentation import PresentationPart
@@ -18,7 +20,9 @@ from pptx.shapes.group import GroupShape
 
 from extractkit.errors import DocumentError, TooLarge, UnsupportedFormat
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
-from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
+from extractkit_plugins.office.annotations import COMMENT_RELATIONSHIP_SUFFIX, comment_lines
+from extractkit_plugins.office.annotations import chart_lines as chart_xml_lines
+from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error, safe_xml_parser
 from extractkit_plugins.office.docx_reader import core_metadata
 from extractkit_plugins.office.strict_ooxml import transitional_package
 
@@ -65,6 +69,9 @@ def slide_text(slide: Any) -> str:
     notes = notes_text(slide)
     if notes:
         lines.extend(["", notes])
+    comments = comment_texts(slide)
+    if comments:
+        lines.extend(["", *comments])
     return "\n".join(lines).strip()
 
 
@@ -103,11 +110,19 @@ def table_lines(table: Any) -> list[str]:
 
 
 def chart_lines(chart: Any) -> list[str]:
-    """A chart's title, the only text on a chart that reads as prose."""
-    if chart.has_title and chart.chart_title.has_text_frame:
-        title = chart.chart_title.text_frame.text.strip()
-        return [title] if title else []
-    return []
+    """A chart's title, axis titles and series names, the only text on a chart that reads as prose."""
+    return chart_xml_lines(chart._chartSpace)
+
+
+def comment_texts(slide: Any) -> list[str]:
+    """One line per comment on the slide (legacy and modern PowerPoint comments)."""
+    lines: list[str] = []
+    for rel in slide.part.rels.values():
+        if rel.is_external or not rel.reltype.endswith(COMMENT_RELATIONSHIP_SUFFIX):
+            continue
+        # The archive guard has refused any part with a DOCTYPE; a syntax error surfaces as corrupt.
+        lines.extend(comment_lines(etree.fromstring(rel.target_part.blob, safe_xml_parser())))
+    return lines
 
 
 def notes_text(slide: Any) -> str:

@@ -1,7 +1,7 @@
 """Excel (xlsx, xlsm) reader built on openpyxl in read-only mode, used by the xlsx extractor plugin.
 
 Each worksheet becomes a page: the sheet name, then one line per non-empty
-row with the cell values separated by tabs. Formulas appear as the values
+row with the cell values separated by tabs, then the sheet's comments. Formulas appear as the values
 Excel cached when it last saved the file (``data_only=True``); openpyxl never
 computes them. Dates are written in ISO 8601.
 
@@ -22,6 +22,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from extractkit.errors import DocumentError, TooLarge
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
+from extractkit_plugins.office.annotations import sheet_comment_lines
 from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
 from extractkit_plugins.office.strict_ooxml import transitional_package
 
@@ -86,10 +87,23 @@ class XlsxReader:
             raise TooLarge(
                 f"{document.name} has {len(sheets)} worksheets, over the limit of {self.options.max_pages} (max_pages)"
             )
-        pages = [Page(number=index, text=sheet_text(sheet, budget)) for index, sheet in enumerate(sheets, start=1)]
+        pages = []
+        for index, sheet in enumerate(sheets, start=1):
+            text = sheet_text(sheet, budget)
+            comments = _sheet_comments(document, workbook, sheet)
+            pages.append(Page(number=index, text="\n".join([text, *comments])))
         metadata = workbook_metadata(workbook)
         metadata["sheets"] = [sheet.title for sheet in sheets]
         return pages, metadata
+
+
+def _sheet_comments(document: Document, workbook: Any, sheet: Any) -> list[str]:
+    """The comments on a sheet; openpyxl's read-only mode skips them, so they are read from the package."""
+    path = getattr(sheet, "_worksheet_path", None)
+    archive = getattr(workbook, "_archive", None)
+    if not path or archive is None:
+        return []
+    return sheet_comment_lines(document, archive, path)
 
 
 def sheet_text(sheet: Any, budget: CellBudget) -> str:

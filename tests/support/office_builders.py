@@ -316,3 +316,105 @@ def make_strict(path: Path) -> Path:
                 data = data.replace(b"/relationships/extended-properties", b"/relationships/extendedProperties")
             archive.writestr(name, data)
     return path
+
+
+CHART_TITLE = "地域別売上"
+SERIES_NAMES = ("2023年度", "2024年度")
+COMMENT_TEXT = "ここは要確認です。"
+
+
+def _chart_pptx(path: Path) -> Path:
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+
+    presentation = Presentation()
+    slide = presentation.slides.add_slide(presentation.slide_layouts[6])
+    data = CategoryChartData()
+    data.categories = ["関東", "関西"]
+    for index, name in enumerate(SERIES_NAMES):
+        data.add_series(name, (10 + index, 20 + index))
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(1), Inches(6), Inches(4), data)
+    frame.chart.has_title = True
+    frame.chart.chart_title.text_frame.text = CHART_TITLE
+    presentation.save(str(path))
+    return path
+
+
+def build_pptx_with_chart_and_comment(path: Path) -> Path:
+    """One slide with a titled column chart of two named series, and a legacy comment on the slide."""
+    _chart_pptx(path)
+    comment = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<p:cmLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+        f'<p:cm authorId="0" dt="2024-01-02T03:04:05.000" idx="1"><p:pos x="10" y="10"/><p:text>{COMMENT_TEXT}</p:text>'
+        "</p:cm></p:cmLst>"
+    ).encode()
+    rewrite_zip(
+        path,
+        {
+            "ppt/comments/comment1.xml": comment,
+            "ppt/slides/_rels/slide1.xml.rels": lambda data: data.replace(
+                b"</Relationships>",
+                b'<Relationship Id="rIdComment" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                b'relationships/comments" Target="../comments/comment1.xml"/></Relationships>',
+            ),
+            "[Content_Types].xml": lambda data: data.replace(
+                b"</Types>",
+                b'<Override PartName="/ppt/comments/comment1.xml" ContentType="application/vnd.openxmlformats-'
+                b'officedocument.presentationml.comments+xml"/></Types>',
+            ),
+        },
+    )
+    return path
+
+
+def build_docx_with_chart_and_comment(path: Path, work: Path) -> Path:
+    """A docx with a comment on its first paragraph and an inline chart (the chart part of a generated pptx)."""
+    document = docx.Document()
+    paragraph = document.add_paragraph("コメント付きの段落。")
+    document.add_comment(paragraph.runs, text=COMMENT_TEXT, author="山田太郎")
+    document.add_paragraph("CHART-ANCHOR")
+    document.save(str(path))
+    with zipfile.ZipFile(_chart_pptx(work / "chart-source.pptx")) as source:
+        chart_xml = source.read("ppt/charts/chart1.xml")
+    inline = (
+        '<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing">'
+        '<wp:extent cx="5486400" cy="3200400"/><wp:docPr id="1" name="Chart 1"/>'
+        '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+        '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+        '<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rIdChart1"/>'
+        "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"
+    ).encode()
+    rewrite_zip(
+        path,
+        {
+            "word/charts/chart1.xml": chart_xml,
+            "word/document.xml": lambda data: data.replace(b"<w:t>CHART-ANCHOR</w:t></w:r>", b"</w:r>" + inline),
+            "word/_rels/document.xml.rels": lambda data: data.replace(
+                b"</Relationships>",
+                b'<Relationship Id="rIdChart1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                b'relationships/chart" Target="charts/chart1.xml"/></Relationships>',
+            ),
+            "[Content_Types].xml": lambda data: data.replace(
+                b"</Types>",
+                b'<Override PartName="/word/charts/chart1.xml" ContentType="application/vnd.openxmlformats-'
+                b'officedocument.drawingml.chart+xml"/></Types>',
+            ),
+        },
+    )
+    return path
+
+
+def build_xlsx_with_comment(path: Path) -> Path:
+    """A workbook whose first sheet has a value and a comment on B2."""
+    from openpyxl.comments import Comment
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "集計"
+    sheet["A1"] = "合計"
+    sheet["B2"] = 42
+    sheet["B2"].comment = Comment(COMMENT_TEXT, "山田太郎")
+    workbook.save(str(path))
+    return path
