@@ -82,6 +82,10 @@ class Source(ABC):
         """How many items a finite source will yield, for a progress bar; ``None`` when unknown."""
         return None
 
+    def oldest_in_flight_seconds(self) -> float | None:
+        """Age of the oldest item taken and not yet acknowledged or released (a metric); ``None`` when unknown."""
+        return None
+
     @abstractmethod
     def fetch(self, item: SourceItem, workdir: Path) -> Document:
         """Make the item's bytes available as a local file inside ``workdir``."""
@@ -171,6 +175,17 @@ class Sink(ABC):
 
     #: True when :meth:`search` works for this sink (``extractkit search`` reads it).
     searchable: ClassVar[bool] = False
+    #: True when the sink writes its data to standard output (the worker then keeps everything else off it).
+    writes_to_stdout: bool = False
+
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored fingerprint of each document id the sink holds a result for (missing ids are left out).
+
+        A source may put a ``fingerprint`` (size, modification time, content hash) in an
+        item's attributes; the pipeline stores it with the result and skips the item next
+        time when the two match. The default knows nothing, so nothing is skipped.
+        """
+        return {}
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """Return the best matches for ``query``, best first (only where ``searchable``)."""

@@ -258,11 +258,10 @@ class Pipeline:
 
     def _unchanged(self, item: SourceItem, fingerprint: str) -> bool:
         """True when the sink holds this item's result with the same fingerprint (optional ``Sink.fingerprints``)."""
-        lookup = getattr(self.sink, "fingerprints", None)
-        if not self.skip_unchanged or not callable(lookup):
+        if not self.skip_unchanged:
             return False
         try:
-            stored = lookup([item.document_id])
+            stored = self.sink.fingerprints([item.document_id])
         except Exception:  # not knowing means extracting again, never skipping
             log.warning("could not read the stored fingerprint of %s; it is extracted again", item.uri, exc_info=True)
             return False

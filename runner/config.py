@@ -160,6 +160,7 @@ WORKER_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "instance_events": (_as_bool, True),
     "instance_event_interval": (_positive(_as_float), 5.0),
     "metrics_interval": (_positive(_as_float), 60.0),
+    "metrics": (_progress_mode, "auto"),
 }
 #: ``[extract]`` keys whose name differs from their :class:`ExtractOptions` field.
 EXTRACT_ALIASES = {"preferred_extractors": "prefer", "disabled_extractors": "disable"}

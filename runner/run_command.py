@@ -60,9 +60,12 @@ def run_worker(
     config = load_config(config_path)
     interactive = sys.stderr.isatty()
     terminal = _configure_logging(config.worker["log_level"], interactive)
-    worker = Worker(config, extra_plugins=extra_plugins)
-    worker.metrics_mode = _metrics_mode(metrics, str(config.worker.get("metrics", "auto")))  # type: ignore[attr-defined]
-    worker.force = force  # type: ignore[attr-defined]
+    worker = Worker(
+        config,
+        extra_plugins=extra_plugins,
+        metrics_mode=_metrics_mode(metrics, str(config.worker["metrics"])),
+        force=force,
+    )
     if validate_only:
         for line in worker.validate():
             click.echo(line)

@@ -42,8 +42,19 @@ DEFAULT_QUEUE_HEALTH_PORT = 8080
 class Worker:
     """One configured worker process."""
 
-    def __init__(self, config: WorkerConfig, *, extra_plugins: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        *,
+        extra_plugins: tuple[str, ...] = (),
+        metrics_mode: str | None = None,
+        force: bool = False,
+    ) -> None:
         self.config = config
+        #: Where the EMF record goes: ``auto`` (standard output when it is not a terminal), ``on`` or ``off``.
+        self.metrics_mode = metrics_mode or str(config.worker["metrics"])
+        #: Extract every document again, even those the sink holds unchanged.
+        self.force = force
         self.plugin_spec = PluginSpec(extra=tuple(config.plugins["load"]) + tuple(extra_plugins))
         self.plugins = Plugins(self.plugin_spec)
         self.options = config.extract_options()
@@ -122,7 +133,7 @@ class Worker:
                     retry=RetryPolicy(attempts=self.config.worker["retry_attempts"]),
                     stats=self.stats,
                     drain_timeout=self.config.worker["drain_timeout"],
-                    skip_unchanged=not getattr(self, "force", False),
+                    skip_unchanged=not self.force,
                 )
                 with self._stop_on_signals():
                     try:
@@ -192,14 +203,13 @@ class Worker:
         prints even to a terminal; ``off`` never. When the sink writes its data to standard output
         (JSONL ``path = "-"``), the record goes to standard error so it never mixes into the data.
         """
-        mode = getattr(self, "metrics_mode", "auto")
-        stream = sys.stderr if getattr(self.sink, "writes_to_stdout", False) else sys.stdout
+        mode = self.metrics_mode
+        stream = sys.stderr if self.sink.writes_to_stdout else sys.stdout
         if mode == "off" or (mode == "auto" and stream.isatty()):
             return
         extra: dict[str, float] = {}
-        oldest = getattr(self.source, "oldest_in_flight_seconds", None)
-        if callable(oldest):
-            age = oldest()
+        age = self.source.oldest_in_flight_seconds()
+        if age is not None or self.source.redelivers:
             extra["OldestInFlightAgeSeconds"] = round(age or 0.0, 3)
         record = metrics_record(self.stats.snapshot(), {"Service": "extractkit"}, extra)
         print(json.dumps(record), file=stream, flush=True)
