@@ -20,22 +20,30 @@ from extractkit.errors import DocumentError
 from extractkit.models import ExtractOptions
 from extractkit.plugins import BUILTIN_PLUGINS
 from extractkit.processing import detect, local_document
+from extractkit_plugins.office.strict_ooxml import STRICT_OFFICE_DOCUMENT
 from extractkit_plugins.type_detection import DOCX
 
 from tests.support.office_builders import (
     BILLION_LAUGHS,
+    CHART_TITLE,
+    COMMENT_TEXT,
     EXTERNAL_ENTITY,
     FOOTNOTE_TEXT,
     NSDECLS,
+    SERIES_NAMES,
     TEXT_BOX_TEXT,
     W_NS,
     build_docx,
     build_docx_bomb,
+    build_docx_with_chart_and_comment,
     build_pptx,
+    build_pptx_with_chart_and_comment,
     build_xlsx,
     build_xlsx_with_cells,
+    build_xlsx_with_comment,
     claim_dimension,
     doctype_document_xml,
+    make_strict,
     patch_declared_size,
     replace_document_xml,
     rewrite_zip,
@@ -377,3 +385,97 @@ def test_copy_of_corpus_file_with_garbage_appended_still_reads(tmp_path, plugins
         handle.write(b"\0" * 100)
     result = extract(path, plugins=plugins)
     assert "python-docx was here!" in result.text
+
+
+# -- Strict Open XML ---------------------------------------------------------------------------------
+
+TIKA = PYTHON_DOCX.parent / "tika"
+
+
+@pytest.mark.parametrize(
+    ("builder", "name", "expected", "extractor"),
+    [
+        (build_docx, "strict.docx", "本文の最初の段落です。", "docx"),
+        (build_xlsx, "strict.xlsx", "りんご\t3\t120\t360", "xlsx"),
+        (build_pptx, "strict.pptx", "発表者ノートです。", "pptx"),
+    ],
+)
+def test_strict_ooxml_reads_like_transitional(tmp_path, plugins, builder, name, expected, extractor):
+    path = make_strict(builder(tmp_path / name))
+    with zipfile.ZipFile(path) as archive:
+        assert STRICT_OFFICE_DOCUMENT in archive.read("_rels/.rels")
+        assert b"schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" not in archive.read(
+            "_rels/.rels"
+        )
+    transitional = extract(builder(tmp_path / f"transitional-{name}"), plugins=plugins)
+    result = extract(path, plugins=plugins)
+    assert result.extractor == extractor
+    assert expected in result.text
+    assert result.text == transitional.text
+    assert result.metadata.get("title") == transitional.metadata.get("title")
+
+
+def test_strict_main_part_is_found_through_the_root_relationships(tmp_path):
+    path = make_strict(build_docx(tmp_path / "moved.docx"))
+    moved = {"word/document.xml": None, "word/body.xml": zipfile.ZipFile(path).read("word/document.xml")}
+    rewrite_zip(path, {**moved, "_rels/.rels": lambda data: data.replace(b"word/document.xml", b"word/body.xml")})
+    renamed = tmp_path / "upload.bin"
+    shutil.copy(path, renamed)
+    from extractkit_plugins.type_detection import detect as detect_type
+
+    assert detect_type(renamed) == DOCX
+
+
+# -- encrypted OOXML -------------------------------------------------------------------------------------
+
+
+def test_password_protected_xlsx_is_encrypted_without_a_password(plugins):
+    error = failure_of(TIKA / "testEXCEL_protected_passtika.xlsx", plugins)
+    assert error.reason == "encrypted"
+    assert "office_password" in error.message
+
+
+def test_password_protected_xlsx_opens_with_the_configured_password(plugins):
+    options = ExtractOptions(extra={"office_password": "tika"})
+    result = extract(TIKA / "testEXCEL_protected_passtika.xlsx", plugins=plugins, options=options)
+    assert result.extractor == "encrypted-ooxml"
+    assert "This is an Encrypted Excel spreadsheet." in result.pages[0].text
+    assert result.metadata["encrypted"] is True
+    assert result.metadata["sheets"] == ["Sheet1", "Sheet2", "Sheet3"]
+
+
+def test_generated_encrypted_pptx_needs_the_right_password(tmp_path, plugins):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = build_pptx(tmp_path / "deck.pptx")
+    encrypted = tmp_path / "locked.pptx"
+    with plain.open("rb") as source, encrypted.open("wb") as target:
+        OOXMLFile(source).encrypt("秘密のパスワード", target)
+    assert failure_of(encrypted, plugins).reason == "encrypted"
+    wrong = failure_of(encrypted, plugins, options=ExtractOptions(extra={"office_password": "wrong"}))
+    assert wrong.reason == "encrypted"
+    assert "does not open" in wrong.message
+    result = extract(encrypted, plugins=plugins, options=ExtractOptions(extra={"office_password": "秘密のパスワード"}))
+    assert result.text == extract(plain, plugins=plugins).text
+    assert result.metadata["decrypted_mime_type"].endswith("presentationml.presentation")
+
+
+# -- comments and charts -----------------------------------------------------------------------------------
+
+
+def test_docx_comments_and_chart_labels_are_extracted(tmp_path, plugins):
+    path = build_docx_with_chart_and_comment(tmp_path / "annotated.docx", tmp_path)
+    lines = extract(path, plugins=plugins).text.splitlines()
+    for line in ("コメント付きの段落。", CHART_TITLE, *SERIES_NAMES, COMMENT_TEXT):
+        assert line in lines
+    assert lines.index(CHART_TITLE) < lines.index(COMMENT_TEXT)
+
+
+def test_xlsx_comments_follow_their_sheet(tmp_path, plugins):
+    result = extract(build_xlsx_with_comment(tmp_path / "noted.xlsx"), plugins=plugins)
+    assert result.pages[0].text.splitlines() == ["集計", "合計", "\t42", COMMENT_TEXT]
+
+
+def test_pptx_chart_title_series_names_and_comments(tmp_path, plugins):
+    result = extract(build_pptx_with_chart_and_comment(tmp_path / "chart.pptx"), plugins=plugins)
+    assert result.pages[0].text.splitlines() == [CHART_TITLE, *SERIES_NAMES, "", COMMENT_TEXT]

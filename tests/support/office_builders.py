@@ -378,14 +378,14 @@ def build_docx_with_chart_and_comment(path: Path, work: Path) -> Path:
     with zipfile.ZipFile(_chart_pptx(work / "chart-source.pptx")) as source:
         chart_xml = source.read("ppt/charts/chart1.xml")
     inline = (
-        '<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing">'
-        '<wp:extent cx="5486400" cy="3200400"/><wp:docPr id="1" name="Chart 1"/>'
-        '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
-        '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
-        '<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rIdChart1"/>'
-        "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"
-    ).encode()
+        b'<w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing">'
+        b'<wp:extent cx="5486400" cy="3200400"/><wp:docPr id="1" name="Chart 1"/>'
+        b'<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+        b'<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart">'
+        b'<c:chart xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+        b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rIdChart1"/>'
+        b"</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"
+    )
     rewrite_zip(
         path,
         {
