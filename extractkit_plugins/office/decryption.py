@@ -6,7 +6,8 @@ OLE2 container holding ``EncryptionInfo`` and ``EncryptedPackage`` (libmagic's
 layout with RC4-encrypted streams. :func:`decrypted_copy` writes the plain file
 to a private temporary folder for the usual reader and deletes it afterwards.
 
-The password comes from ``ExtractOptions.extra["office_password"]``. Without
+The password comes from ``ExtractOptions.office_password`` (``[extract] office_password``,
+``EXTRACTKIT__EXTRACT__OFFICE_PASSWORD`` or ``extract --office-password-file``). Without
 one, or when it is wrong, the document is ``encrypted``, a permanent failure.
 """
 
@@ -28,7 +29,9 @@ EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"  # noqa: S105 (Excel's published defa
 
 
 def configured_password(options: ExtractOptions) -> str:
-    """The configured Office password, or an empty string."""
+    """The configured Office password (``[extract] office_password``), or an empty string."""
+    if options.office_password:
+        return options.office_password
     value = options.extra.get(OFFICE_PASSWORD_OPTION)
     return value if isinstance(value, str) else ""
 
