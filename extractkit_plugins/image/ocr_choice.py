@@ -24,8 +24,8 @@ from .ocr import OcrResult
 
 #: (intercept, slope) of the expected CER per engine, from ``bench/quality.py --calibrate``.
 CALIBRATION: dict[str, tuple[float, float]] = {
-    "tesseract": (-0.01305, 0.00299),
-    "ppocr": (0.00432, 0.00627),
+    "tesseract": (-0.01205, 0.00292),
+    "ppocr": (0.00363, 0.00784),
 }
 #: A reading with fewer than this share of the other's characters has lost text: it is not chosen.
 MIN_CHARACTER_SHARE = 0.9
