@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The real servers the tests run against, all on 127.0.0.1 on free ports:
 #   - OpenSearch (the integ-test distribution from Maven Central, plus the analysis-common module);
-#   - moto's standalone server for SQS, and a second one for S3 (so a test can stop one without the other).
+#   - ElasticMQ for SQS (from Maven Central with its dependencies; unlike moto it stays fast with thousands of
+#     messages in a queue);
+#   - moto's standalone server for S3 (a separate process, so a test can stop one without the other).
 #
 #   scripts/services.sh start           start them (nothing happens if they already run) and write .services/env
 #   scripts/services.sh stop            stop them, remove .services/env, and clean up after killed `run`s
@@ -23,6 +25,10 @@ RUNTIME=${EXTRACTKIT_SERVICES_RUNTIME:-/var/tmp/extractkit-services-$(printf '%s
 OPENSEARCH_VERSION=2.19.6
 OPENSEARCH_TREE="$RUNTIME/opensearch-$OPENSEARCH_VERSION"
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
+ELASTICMQ_VERSION=1.6.16
+ELASTICMQ_LIB="$CACHE/elasticmq-$ELASTICMQ_VERSION"
+# The region of the env file, which ElasticMQ also puts in its queue ARNs.
+AWS_TEST_REGION=ap-northeast-1
 SERVICE_USER=${EXTRACTKIT_SERVICES_USER:-extractkit-svc}
 JAVA17_HOME=""
 MOTO_SERVER=${MOTO_SERVER:-$REPO/.venv/bin/moto_server}
@@ -277,6 +283,54 @@ maven_fetch() {
   rm -rf "$CACHE/m2/${coordinates[0]//.//}/${coordinates[1]}/${coordinates[2]}"
 }
 
+# maven_fetch_runtime GROUP:ARTIFACT:VERSION DIRECTORY: the artifact and every jar it needs at run time, copied
+# from Maven Central into DIRECTORY in the cache, once (a .complete file in it says the copy is whole).
+maven_fetch_runtime() {
+  local artifact=$1 target=$2 work jar
+  local -a coordinates
+  [[ -e $target/.complete ]] && return 0
+  command -v mvn >/dev/null 2>&1 || die "mvn is needed to download $artifact (apt-get install maven)"
+  IFS=: read -r -a coordinates <<<"$artifact"
+  work=$(mktemp -d "$CACHE/.download.XXXXXX")
+  log "downloading $artifact and its dependencies from Maven Central (once; cached in $CACHE)"
+  # A project of its own that depends on the artifact alone, so that Maven resolves its whole runtime classpath.
+  cat >"$work/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>extractkit.test-servers</groupId>
+  <artifactId>${coordinates[1]}-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>${coordinates[0]}</groupId>
+      <artifactId>${coordinates[1]}</artifactId>
+      <version>${coordinates[2]}</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+  if ! (cd "$work" && JAVA_HOME="$JAVA17_HOME" mvn -B -q -C -Dstyle.color=never -Dmaven.repo.local="$CACHE/m2" \
+    -f "$work/pom.xml" "$DEPENDENCY_PLUGIN:copy-dependencies" -DincludeScope=runtime -Dmdep.useRepositoryLayout=true \
+    -DoutputDirectory="$work/out") >>"$STATE/download.log" 2>&1 </dev/null; then
+    rm -rf "$work"
+    fail_with_log "$STATE/download.log" "could not download $artifact and its dependencies from Maven Central"
+  fi
+  mkdir "$work/lib"
+  while IFS= read -r -d '' jar; do
+    [[ ! -e $work/lib/${jar##*/} ]] || die "two dependencies of $artifact are both named ${jar##*/}"
+    mv "$jar" "$work/lib/"
+    # Maven's copy is not needed again (a later download fetches anew any that a Maven plugin shares).
+    rm -rf "$CACHE/m2/$(dirname "${jar#"$work/out/"}")"
+  done < <(find "$work/out" -name '*.jar' -print0)
+  [[ -s $work/lib/${coordinates[1]}-${coordinates[2]}.jar ]] ||
+    die "Maven copied no ${coordinates[1]}-${coordinates[2]}.jar for $artifact"
+  touch "$work/lib/.complete"
+  rm -rf "$target"
+  mv "$work/lib" "$target"
+  rm -rf "$work"
+}
+
 download_all() {
   mkdir -p "$CACHE"
   exec 9>"$CACHE/.lock"
@@ -288,6 +342,7 @@ download_all() {
   # module metadata): it needs only lucene-analysis-common, which the distribution's lib/ holds.
   maven_fetch "org.opensearch.plugin:analysis-common:$OPENSEARCH_VERSION" \
     "$CACHE/analysis-common-$OPENSEARCH_VERSION.jar"
+  maven_fetch_runtime "org.elasticmq:elasticmq-server_2.13:$ELASTICMQ_VERSION" "$ELASTICMQ_LIB"
   flock -u 9
   exec 9>&-
 }
@@ -394,7 +449,66 @@ wait_opensearch() {
   record_process opensearch "$jvm"
 }
 
-# --- moto ------------------------------------------------------------------------------------------------------------
+# --- ElasticMQ (SQS) ------------------------------------------------------------------------------------------------
+
+# start_sqs PORT: ElasticMQ in memory (no persistence) on 127.0.0.1:PORT, with queue URLs that point there.
+start_sqs() {
+  cat >"$STATE/elasticmq.conf" <<EOF
+include classpath("application.conf")
+
+node-address {
+  protocol = "http"
+  host = "127.0.0.1"
+  port = $1
+  context-path = ""
+}
+generate-node-address = false
+
+rest-sqs {
+  enabled = true
+  bind-port = $1
+  bind-hostname = "127.0.0.1"
+  sqs-limits = relaxed
+}
+
+rest-stats.enabled = false
+queues-storage.enabled = false
+messages-storage.enabled = false
+
+aws {
+  region = "$AWS_TEST_REGION"
+  accountId = "000000000000"
+}
+EOF
+  # The client compiler alone and the serial collector: it starts in about half the time, and a test server
+  # never runs long enough for the optimising compiler to pay off.
+  (exec setsid "$JAVA17_HOME/bin/java" -Xms64m -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \
+    -Dconfig.file="$STATE/elasticmq.conf" -cp "$ELASTICMQ_LIB/*" org.elasticmq.server.Main) \
+    >"$STATE/sqs.log" 2>&1 </dev/null 7>&- 8>&- 9>&- &
+  record_process sqs "$!"
+  disown "$!"
+}
+
+# sqs_answers ENDPOINT: true when a ListQueues call in the AWS JSON protocol (the one boto3 speaks) succeeds.
+sqs_answers() {
+  [[ $(curl --silent --noproxy '*' --output /dev/null --write-out '%{http_code}' --max-time 3 -X POST \
+    -H 'X-Amz-Target: AmazonSQS.ListQueues' -H 'Content-Type: application/x-amz-json-1.0' --data '{}' \
+    "$1/" 2>/dev/null) == 200 ]]
+}
+
+# wait_sqs PORT: ready once it answers a real SQS call.
+wait_sqs() {
+  local deadline=$((SECONDS + START_TIMEOUT)) pid
+  pid=$(cat "$STATE/sqs.pid")
+  until sqs_answers "http://127.0.0.1:$1"; do
+    proc_alive "$pid" || fail_with_log "$STATE/sqs.log" "ElasticMQ (SQS) exited while starting (log: $STATE/sqs.log)"
+    ((SECONDS < deadline)) ||
+      fail_with_log "$STATE/sqs.log" "ElasticMQ (SQS) did not answer ListQueues within ${START_TIMEOUT}s on port $1"
+    sleep 0.2
+  done
+}
+
+# --- moto (S3) -------------------------------------------------------------------------------------------------------
 
 # start_moto NAME PORT
 start_moto() {
@@ -431,7 +545,7 @@ healthy() {
     source "$ENV_FILE"
     [[ $(http_status "$OPENSEARCH_ENDPOINT/_cluster/health" 5) == 200 ]] &&
       [[ $(http_status "$AWS_ENDPOINT_URL_S3/moto-api/") != 000 ]] &&
-      [[ $(http_status "$AWS_ENDPOINT_URL_SQS/moto-api/") != 000 ]]
+      sqs_answers "$AWS_ENDPOINT_URL_SQS"
   )
 }
 
@@ -457,8 +571,8 @@ write_env() {
     export_line EXTRACTKIT_TEST_S3_PID_FILE "$STATE/s3.pid"
     export_line AWS_ACCESS_KEY_ID testing
     export_line AWS_SECRET_ACCESS_KEY testing
-    export_line AWS_DEFAULT_REGION ap-northeast-1
-    export_line AWS_REGION ap-northeast-1
+    export_line AWS_DEFAULT_REGION "$AWS_TEST_REGION"
+    export_line AWS_REGION "$AWS_TEST_REGION"
     export_line AWS_EC2_METADATA_DISABLED true
     # So that a proxy set for the registries is never asked for 127.0.0.1.
     export_line NO_PROXY "$no_proxy_list"
@@ -492,15 +606,16 @@ start_set() {
   prepare_opensearch
   read -r -a ports <<<"$(free_ports 4)"
   ((${#ports[@]} == 4)) || die "could not find free ports on 127.0.0.1"
-  start_moto sqs "${ports[2]}"
+  start_sqs "${ports[2]}"
   start_moto s3 "${ports[3]}"
   start_opensearch "${ports[0]}" "${ports[1]}"
-  wait_moto sqs "${ports[2]}"
   wait_moto s3 "${ports[3]}"
+  wait_sqs "${ports[2]}"
   wait_opensearch "${ports[0]}"
   write_env "${ports[0]}" "${ports[2]}" "${ports[3]}"
   trap - EXIT INT TERM HUP
-  log "OpenSearch $OPENSEARCH_VERSION on http://127.0.0.1:${ports[0]}, SQS on http://127.0.0.1:${ports[2]}," \
+  log "OpenSearch $OPENSEARCH_VERSION on http://127.0.0.1:${ports[0]}," \
+    "SQS (ElasticMQ $ELASTICMQ_VERSION) on http://127.0.0.1:${ports[2]}," \
     "S3 on http://127.0.0.1:${ports[3]} (ready in $((SECONDS - began)) s; env in $ENV_FILE)"
 }
 

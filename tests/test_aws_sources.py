@@ -1,4 +1,4 @@
-"""The S3 and SQS sources against real S3 and SQS servers (moto's standalone servers, over the network).
+"""The S3 and SQS sources against real S3 and SQS servers (moto for S3, ElasticMQ for SQS, over the network).
 
 Every test makes its own bucket and queues. Queue state is read back from the
 server itself (ApproximateNumberOfMessages…, a plain ReceiveMessage), and calls
@@ -446,7 +446,7 @@ def test_heartbeat_keeps_a_whole_batch_invisible(sqs, bucket, sources):
     assert len(items) == 10
     assert source.in_flight() == 10
     time.sleep(5)  # more than twice the visibility timeout
-    assert sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages") is None
+    assert sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []) == []
     assert counts(sqs, queue) == (0, 10)
     assert source.heartbeat.extended >= 20, source.heartbeat.extended
     assert source.oldest_in_flight_seconds() >= 5

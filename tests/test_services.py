@@ -1,4 +1,4 @@
-"""The test servers are real: OpenSearch analyses Japanese with cjk, S3 keeps odd keys, SQS redrives to a DLQ."""
+"""The test servers are real: OpenSearch analyses Japanese with cjk, S3 keeps odd keys, SQS (ElasticMQ) redrives."""
 
 from __future__ import annotations
 
@@ -178,3 +178,67 @@ def test_sqs_change_message_visibility(services):
     time.sleep(2)
     assert _receive(sqs, queue_url, wait_seconds=0) == []
     assert _receive_within(sqs, queue_url, 10)[0]["Body"] == "retry me"
+
+
+def test_sqs_server_is_elasticmq_and_its_queue_urls_point_at_it(services):
+    pid = int(Path(os.environ["EXTRACTKIT_TEST_SQS_PID_FILE"]).read_text().strip())
+    assert b"org.elasticmq.server.Main" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    sqs = boto3_client("sqs")
+    name = _unique("services-url")
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    # The URL a client is given must reach this server, or every later call would go elsewhere.
+    assert queue_url.startswith(services.sqs_endpoint + "/") and queue_url.endswith("/" + name)
+    assert sqs.get_queue_url(QueueName=name)["QueueUrl"] == queue_url
+    assert sqs.list_queues(QueueNamePrefix=name)["QueueUrls"] == [queue_url]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert arn.startswith(f"arn:aws:sqs:{os.environ['AWS_REGION']}:") and arn.endswith(":" + name)
+    sqs.delete_queue(QueueUrl=queue_url)
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_url(QueueName=name)
+
+
+def _depth(sqs, queue_url: str) -> tuple[int, int]:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_sqs_batches_counts_and_failed_deletes(services):
+    sqs = boto3_client("sqs")
+    queue_url = sqs.create_queue(QueueName=_unique("services-batch"), Attributes={"VisibilityTimeout": "30"})[
+        "QueueUrl"
+    ]
+    sent = sqs.send_message_batch(
+        QueueUrl=queue_url, Entries=[{"Id": str(n), "MessageBody": f"message {n}"} for n in range(10)]
+    )
+    assert sorted(int(entry["Id"]) for entry in sent["Successful"]) == list(range(10))
+    assert not sent.get("Failed")
+    assert _depth(sqs, queue_url) == (10, 0)
+
+    received: list[dict] = []
+    deadline = time.monotonic() + 10
+    while len(received) < 10 and time.monotonic() < deadline:
+        answer = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        )
+        received += answer.get("Messages", [])
+    assert sorted(message["Body"] for message in received) == sorted(f"message {n}" for n in range(10))
+    assert {message["Attributes"]["ApproximateReceiveCount"] for message in received} == {"1"}
+    assert _depth(sqs, queue_url) == (0, 10)
+
+    # DeleteMessageBatch answers 200 and reports a bad receipt handle in Failed, entry by entry.
+    entries = [{"Id": f"m{n}", "ReceiptHandle": message["ReceiptHandle"]} for n, message in enumerate(received[:9])]
+    deleted = sqs.delete_message_batch(QueueUrl=queue_url, Entries=[*entries, {"Id": "bad", "ReceiptHandle": "x"}])
+    assert sorted(entry["Id"] for entry in deleted["Successful"]) == sorted(entry["Id"] for entry in entries)
+    assert [(entry["Id"], entry["SenderFault"]) for entry in deleted["Failed"]] == [("bad", True)]
+    assert _depth(sqs, queue_url) == (0, 1)
+
+    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=received[9]["ReceiptHandle"], VisibilityTimeout=0)
+    assert _depth(sqs, queue_url) == (1, 0)
+    sqs.purge_queue(QueueUrl=queue_url)
+    assert _depth(sqs, queue_url) == (0, 0)
+    assert _receive(sqs, queue_url) == []

@@ -11,14 +11,14 @@ import psutil
 import pytest
 
 from conftest import run_cli
-from support.aws_stack import WorkerProcess, make_stack, reset_moto, wait_until, worker_environment
+from support.aws_stack import WorkerProcess, make_stack, reset_test_servers, wait_until, worker_environment
 
 DOCUMENTS = 5000
 
 
 @pytest.mark.slow
 def test_soak_5000_documents_none_lost_none_duplicated_memory_flat(tmp_path):
-    reset_moto()
+    reset_test_servers()
     stack = make_stack(max_receive=5, visibility=60)
     keys = [f"soak/{n // 100:02d}/doc-{n:05d}.txt" for n in range(DOCUMENTS)]
     with ThreadPoolExecutor(8) as pool:

@@ -92,15 +92,19 @@ class Stack:
         return document_id_for(f"s3://{self.bucket}/{key}")
 
 
-def reset_moto() -> None:
-    """Clear every bucket and queue earlier tests left on the S3 and SQS servers (moto keeps them all in memory)."""
+def reset_test_servers() -> None:
+    """Clear every bucket and queue earlier tests left: moto's S3 is reset, every queue on the SQS server deleted."""
     import urllib.request
 
     services = require_services()
-    for endpoint in {services.s3_endpoint, services.sqs_endpoint}:
-        request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
-        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30):
-            pass
+    request = urllib.request.Request(f"{services.s3_endpoint}/moto-api/reset", method="POST")
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30):
+        pass
+    sqs = boto3_client("sqs")
+    # Listed in full first: deleting between pages could make the server skip some.
+    pages = sqs.get_paginator("list_queues").paginate(PaginationConfig={"PageSize": 1000})
+    for queue_url in [url for page in pages for url in page.get("QueueUrls", [])]:
+        sqs.delete_queue(QueueUrl=queue_url)
 
 
 def make_stack(*, max_receive: int = 4, visibility: int = 30) -> Stack:
