@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 TOOLS_VENV="${AMI_TOOLS_VENV:-.venv-ami-tools}"
 PYTHON="${PYTHON:-python3}"
 CHECKOV_VERSION="3.3.30"
-CLOUD_INIT_PYTHON_DEPS=(configobj==5.0.9 jsonpatch==1.33)
+# cloud-init's own imports; checkov's pins decide the versions of the ones it shares.
+CLOUD_INIT_PYTHON_DEPS=(configobj==5.0.9 jsonpatch==1.33 PyYAML jsonschema Jinja2 requests)
 PACKAGES=(packer shellcheck systemd)
 
 SUDO=()
@@ -54,16 +55,16 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # 2. checkov in its own virtualenv. The venv ignores itself in git (and so in ruff).
-checkov_marker="$TOOLS_VENV/.checkov-$CHECKOV_VERSION"
+requirements=("checkov==$CHECKOV_VERSION" "${CLOUD_INIT_PYTHON_DEPS[@]}")
+checkov_marker="$TOOLS_VENV/.installed-$(printf '%s\n' "${requirements[@]}" | sha256sum | cut -c1-12)"
 if [[ ! -f "$checkov_marker" ]]; then
   echo "install-ami-tools: installing checkov $CHECKOV_VERSION into $TOOLS_VENV"
   if [[ ! -x "$TOOLS_VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$TOOLS_VENV"
   fi
   printf '*\n' >"$TOOLS_VENV/.gitignore"
-  "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check \
-    "checkov==$CHECKOV_VERSION" "${CLOUD_INIT_PYTHON_DEPS[@]}"
-  rm -f "$TOOLS_VENV"/.checkov-*
+  "$TOOLS_VENV/bin/python" -m pip install -q --disable-pip-version-check "${requirements[@]}"
+  rm -f "$TOOLS_VENV"/.installed-* "$TOOLS_VENV"/.checkov-*
   touch "$checkov_marker"
 fi
 

@@ -19,6 +19,9 @@ DIST_DIR="${DIST_DIR:-$AMI_DIR/dist}"
 LOCK_FILE="${LOCK_FILE:-$AMI_DIR/requirements.lock}"
 BUILD_VERSION="1.6.1"
 PIP_TOOLS_VERSION="7.6.2"
+# A pip that normalises extra names (PEP 685): older ones miss extras such as legacy_office in the metadata,
+# which setuptools writes as legacy-office, and leave their dependencies out of the lock.
+PIP_VERSION="26.3"
 
 if [[ -z "${PYTHON:-}" ]]; then
   if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi
@@ -47,12 +50,15 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 "$PYTHON" -m venv "$work/tools"
+"$work/tools/bin/python" -m pip install -q "pip==$PIP_VERSION"
 "$work/tools/bin/python" -m pip install -q "build==$BUILD_VERSION" "pip-tools==$PIP_TOOLS_VERSION"
 
 if ((regenerate_lock)); then
   echo "build-artifacts: resolving the [all] extra into $LOCK_FILE"
   # The [all] extra names the project itself (extractkit[pdf,office,...]): keep that self-reference out.
-  (cd "$REPO" && "$work/tools/bin/pip-compile" --quiet --extra all --generate-hashes --strip-extras \
+  # --rebuild: pip-tools caches the dependencies of extractkit==<version>, which stay stale while the version
+  # does not change.
+  (cd "$REPO" && "$work/tools/bin/pip-compile" --quiet --rebuild --extra all --generate-hashes --strip-extras \
     --no-emit-index-url --no-emit-find-links --unsafe-package extractkit --newline LF \
     --output-file "$work/requirements.lock" pyproject.toml)
   {

@@ -79,7 +79,7 @@ def test_lock_satisfies_the_projects_all_extra():
             problems.append(f"{requirement} is not in the lock")
         elif not requirement.specifier.contains(pin[0], prereleases=True):
             problems.append(f"{requirement} is not satisfied by {requirement.name}=={pin[0]}")
-    assert not problems, f"{'; '.join(problems)}: {REGENERATE}"
+    assert not problems, f"{'; '.join(dict.fromkeys(problems))}: {REGENERATE}"
 
 
 def test_lock_leaves_extractkit_itself_to_the_wheel():
