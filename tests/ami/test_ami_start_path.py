@@ -60,6 +60,7 @@ def _python_others_can_run() -> str:
 @pytest.fixture(scope="module")
 def installed() -> Iterator[Path]:
     """/app as build-ami.sh lays it out: the wheel and the lock installed by install-app.sh, plus start-worker.sh."""
+    require_services()  # before the build: say at once when the test servers are not running
     root = Path(tempfile.mkdtemp(prefix="extractkit-start-path-", dir="/var/tmp"))
     try:
         root.chmod(0o755)
