@@ -12,6 +12,7 @@ from typing import Any, Callable
 from extractkit import hookimpl
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
+from extractkit_plugins.extras import require
 
 
 class DocxExtractor(Extractor):
@@ -28,6 +29,8 @@ class DocxExtractor(Extractor):
 
     def extract(self, document: Document) -> ExtractionResult:
         """Check the package, then read it with the Word reader."""
+        require("docx", "office", "read .docx files")
+        require("lxml", "office", "read .docx files")
         from .docx_reader import DocxReader
 
         return DocxReader(self.options).extract(document)

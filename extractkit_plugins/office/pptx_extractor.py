@@ -12,6 +12,7 @@ from typing import Any, Callable
 from extractkit import hookimpl
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
+from extractkit_plugins.extras import require
 
 
 class PptxExtractor(Extractor):
@@ -28,6 +29,8 @@ class PptxExtractor(Extractor):
 
     def extract(self, document: Document) -> ExtractionResult:
         """Check the package, then read it with the PowerPoint reader."""
+        require("pptx", "office", "read .pptx files")
+        require("lxml", "office", "read .pptx files")
         from .pptx_reader import PptxReader
 
         return PptxReader(self.options).extract(document)

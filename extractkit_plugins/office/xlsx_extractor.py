@@ -12,6 +12,7 @@ from typing import Any, Callable
 from extractkit import hookimpl
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
+from extractkit_plugins.extras import require
 
 
 class XlsxExtractor(Extractor):
@@ -28,6 +29,8 @@ class XlsxExtractor(Extractor):
 
     def extract(self, document: Document) -> ExtractionResult:
         """Check the package, then read it with the Excel reader."""
+        require("openpyxl", "office", "read .xlsx files")
+        require("lxml", "office", "read .xlsx files")
         from .xlsx_reader import XlsxReader
 
         return XlsxReader(self.options).extract(document)

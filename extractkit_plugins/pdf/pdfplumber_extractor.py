@@ -24,6 +24,7 @@ from extractkit.errors import CorruptDocument, EncryptedDocument
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, Page
 from extractkit.normalize import contains_cjk_letters
+from extractkit_plugins.extras import require
 from extractkit_plugins.image.ocr_engines import PageNotes
 
 from .pdf_extractor import (
@@ -64,6 +65,7 @@ class PdfplumberExtractor(Extractor):
 
     def extract(self, document: Document) -> ExtractionResult:
         """Read every page with pdfplumber; classify encrypted and broken files."""
+        require("pdfplumber", "pdf", "read PDFs with the pdfplumber extractor")
         import pdfplumber
         from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
         from pdfminer.psexceptions import PSException
