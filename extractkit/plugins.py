@@ -206,6 +206,7 @@ class Plugins:
         version = _extractkit_version()
         for module_name in BUILTIN_PLUGINS:
             if self._is_blocked(module_name):
+                self.pm.set_blocked(module_name)
                 continue
             self._guarded(
                 module_name,
@@ -215,6 +216,7 @@ class Plugins:
     def _load_entry_points(self) -> None:
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             if self._is_blocked(entry_point.name):
+                self.pm.set_blocked(entry_point.name)
                 continue
             if self._allowed is not None and entry_point.name not in self._allowed:
                 continue
@@ -305,6 +307,15 @@ class Plugins:
         # get_hookimpls() is in registration order; walk it in call order (last first).
         for impl in reversed(hook.get_hookimpls()):
             origin, version = self._info.get(impl.plugin_name, (EXPLICIT, ""))
+            if impl.hookwrapper or getattr(impl, "wrapper", False):
+                error = PluginError(
+                    f"plugin '{impl.plugin_name}' implements {hook_name} as a wrapper; "
+                    "register hooks are plain calls: drop hookwrapper=True / wrapper=True"
+                )
+                if not self.spec.tolerate_broken:
+                    raise error
+                self.broken[impl.plugin_name] = str(error)
+                continue
 
             def register(
                 cls: type, _plugin: str = impl.plugin_name, _origin: str = origin, _version: str = version
@@ -336,6 +347,8 @@ class Plugins:
         """Every loaded plugin with its origin, version and the hooks it implements."""
         result = []
         for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:  # blocked (EXTRACTKIT_DISABLE_PLUGINS)
+                continue
             origin, version = self._info.get(name, (EXPLICIT, ""))
             hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
             result.append(PluginInfo(name, origin, version, hooks))

@@ -133,3 +133,16 @@ def test_register_sources_register_sinks_and_detect_mime_type_hooks(tmp_path):
     assert loaded.detect_mime_type(plain, plain.name) == "text/plain"  # None: the builtin detector decides
     hooks = {info.name: info.hooks for info in loaded.info()}
     assert hooks[str(module)] == ("detect_mime_type", "register_sinks", "register_sources")
+
+
+def test_a_register_hook_implemented_as_a_wrapper_is_a_plugin_error():
+    from extractkit.errors import PluginError
+
+    with pytest.raises(PluginError, match="wrapper"):
+        Plugins(PluginSpec(entry_points=False, extra=(str(TEST_PLUGINS / "wrapper_register.py"),)))
+
+
+def test_disabled_builtins_are_blocked_in_pluggy():
+    loaded = Plugins(PluginSpec(entry_points=False, disabled=("text_extractor",)))
+    assert loaded.pm.is_blocked("extractkit_plugins.text.text_extractor")
+    assert "text" not in loaded.extractors
