@@ -16,12 +16,17 @@ if TYPE_CHECKING:
 
 PROJECT_NAME = "extractkit"
 
+#: The callback a ``register_*`` hook receives: call it once per class.
+RegisterClass = Callable[[type], None]
+#: The callback ``warm_up`` receives: ``register_sample(name, data)``.
+RegisterSample = Callable[[str, bytes], None]
+
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def register_extractors(register: Callable[[type], None]) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register extractor classes.
 
     Call ``register(ExtractorClass)`` once per :class:`~extractkit.interfaces.Extractor`
@@ -31,7 +36,7 @@ def register_extractors(register: Callable[[type], None]) -> None:
 
 
 @hookspec
-def register_sources(register: Callable[[type], None]) -> None:
+def register_sources(register: RegisterClass) -> None:
     """Register source classes.
 
     Call ``register(SourceClass)`` once per :class:`~extractkit.interfaces.Source`
@@ -41,7 +46,7 @@ def register_sources(register: Callable[[type], None]) -> None:
 
 
 @hookspec
-def register_sinks(register: Callable[[type], None]) -> None:
+def register_sinks(register: RegisterClass) -> None:
     """Register sink classes.
 
     Call ``register(SinkClass)`` once per :class:`~extractkit.interfaces.Sink`
@@ -93,7 +98,7 @@ def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
 
 
 @hookspec
-def register_ocr_engines(register: Callable[[type], None]) -> None:
+def register_ocr_engines(register: RegisterClass) -> None:
     """Register OCR engine classes.
 
     Call ``register(EngineClass)`` once per engine class; its ``name`` is what

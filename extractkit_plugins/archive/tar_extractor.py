@@ -21,6 +21,7 @@ from typing import IO, Any, Iterator
 
 from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, TooLarge
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, EmbeddedFile, ExtractionResult
 from extractkit_plugins.text.results import text_result
@@ -168,7 +169,7 @@ class CompressedFileExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the tar and compressed-file extractors."""
     register(TarExtractor)
     register(CompressedFileExtractor)

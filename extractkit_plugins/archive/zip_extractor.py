@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, DocumentError, EncryptedDocument, UnsupportedFormat
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 from extractkit_plugins.text.results import text_result
@@ -186,6 +187,6 @@ def _refuse_when_nothing_readable(document: Document, problems: list[DocumentErr
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the zip archive extractor."""
     register(ZipExtractor)

@@ -16,6 +16,7 @@ from typing import Any, Iterator, Mapping
 
 from extractkit import Document, Source, SourceItem, hookimpl
 from extractkit.errors import ConfigError, DocumentError, ServiceUnreachable
+from extractkit.hookspecs import RegisterClass
 from extractkit.retry import RetryPolicy, call_with_retries
 
 from ..options import reject_unknown, required_str
@@ -140,6 +141,6 @@ class S3Source(Source):
 
 
 @hookimpl
-def register_sources(register):
+def register_sources(register: RegisterClass) -> None:
     """Register the S3 source."""
     register(S3Source)

@@ -47,6 +47,7 @@ from typing import Any, Iterator, Mapping
 
 from extractkit import Document, Source, SourceItem, hookimpl
 from extractkit.errors import ConfigError, Forbidden, InvalidMessage, ServiceUnreachable
+from extractkit.hookspecs import RegisterClass
 
 from ..options import reject_unknown, required_str
 from .clients import READ_TIMEOUT, make_client, region_for
@@ -376,6 +377,6 @@ class SqsSource(Source):
 
 
 @hookimpl
-def register_sources(register):
+def register_sources(register: RegisterClass) -> None:
     """Register the SQS source."""
     register(SqsSource)

@@ -5,9 +5,8 @@ olefile loads only when a ``.doc`` file is extracted, so loading the plugins sta
 
 from __future__ import annotations
 
-from typing import Any
-
 from extractkit import hookimpl
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 
@@ -27,6 +26,6 @@ class DocExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the Word 97-2003 extractor."""
     register(DocExtractor)

@@ -5,9 +5,8 @@ xlrd and olefile load only when a ``.xls`` file is extracted, so loading the plu
 
 from __future__ import annotations
 
-from typing import Any
-
 from extractkit import hookimpl
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 
@@ -27,6 +26,6 @@ class XlsExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the Excel 97-2003 extractor."""
     register(XlsExtractor)

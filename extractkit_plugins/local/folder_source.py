@@ -20,6 +20,7 @@ from typing import Any, Iterator, Mapping
 
 from extractkit import Document, Source, SourceItem, hookimpl
 from extractkit.errors import ConfigError, ServiceUnreachable
+from extractkit.hookspecs import RegisterClass
 from extractkit.processing import local_document
 
 from ..options import reject_unknown
@@ -154,6 +155,6 @@ def _fingerprint(path: Path, stat: os.stat_result) -> str:
 
 
 @hookimpl
-def register_sources(register):
+def register_sources(register: RegisterClass) -> None:
     """Register the folder source."""
     register(FolderSource)

@@ -24,6 +24,7 @@ from typing import IO, Any, Mapping, Sequence
 
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
 from extractkit.errors import ConfigError, DocumentError, ServiceError, ServiceUnreachable
+from extractkit.hookspecs import RegisterClass
 from extractkit.models import FAILURE, RESULT, SinkRecord
 
 from ..options import reject_unknown
@@ -197,6 +198,6 @@ class JsonlSink(Sink):
 
 
 @hookimpl
-def register_sinks(register):
+def register_sinks(register: RegisterClass) -> None:
     """Register the JSON Lines sink."""
     register(JsonlSink)

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
 from extractkit.embedded import EMBEDDED_SEPARATOR
 from extractkit.errors import DocumentError, ServiceError, ServiceUnreachable
+from extractkit.hookspecs import RegisterClass
 from extractkit.models import DELETE, FAILURE, RESULT, SearchHit, SinkRecord
 
 from ..options import reject_unknown
@@ -312,6 +313,6 @@ def _require_local_index_file(path: Path) -> None:
 
 
 @hookimpl
-def register_sinks(register):
+def register_sinks(register: RegisterClass) -> None:
     """Register the local index sink."""
     register(LocalIndexSink)

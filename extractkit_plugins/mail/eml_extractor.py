@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from extractkit import hookimpl
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 from extractkit_plugins.archive.member_files import write_attachments
@@ -49,6 +50,6 @@ class EmlExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the RFC 822 mail extractor."""
     register(EmlExtractor)

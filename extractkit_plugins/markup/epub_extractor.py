@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, EncryptedDocument
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 from extractkit_plugins.extras import require
@@ -143,6 +144,6 @@ def _package_metadata(package: Any) -> dict[str, Any]:
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the EPUB extractor."""
     register(EpubExtractor)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from extractkit import hookimpl
 from extractkit.errors import CorruptDocument
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 from extractkit_plugins.text.results import read_document_bytes, text_result
@@ -31,6 +30,6 @@ class RtfExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the RTF extractor."""
     register(RtfExtractor)

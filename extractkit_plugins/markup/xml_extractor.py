@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from extractkit import hookimpl
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 from extractkit_plugins.text.results import read_document_bytes, text_result
@@ -59,6 +60,6 @@ def element_lines(element: Any) -> list[str]:
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the XML extractor."""
     register(XmlExtractor)

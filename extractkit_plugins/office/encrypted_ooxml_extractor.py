@@ -8,10 +8,9 @@ part calls for.
 
 from __future__ import annotations
 
-from typing import Any
-
 from extractkit import hookimpl
 from extractkit.errors import CorruptDocument
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 
@@ -51,6 +50,6 @@ class EncryptedOoxmlExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the encrypted-OOXML extractor."""
     register(EncryptedOoxmlExtractor)

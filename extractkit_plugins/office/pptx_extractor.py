@@ -7,9 +7,9 @@ plugins stays fast.
 from __future__ import annotations
 
 import io
-from typing import Any, Callable
 
 from extractkit import hookimpl
+from extractkit.hookspecs import RegisterClass, RegisterSample
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 from extractkit_plugins.extras import require
@@ -37,13 +37,13 @@ class PptxExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the PowerPoint extractor."""
     register(PptxExtractor)
 
 
 @hookimpl
-def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
+def warm_up(register_sample: RegisterSample) -> None:
     """Have a tiny PowerPoint file, made by python-pptx, extracted once; nothing when the office extra is missing."""
     try:
         import pptx

@@ -5,9 +5,8 @@ lxml loads only when an OpenDocument file is extracted, so loading the plugins s
 
 from __future__ import annotations
 
-from typing import Any
-
 from extractkit import hookimpl
+from extractkit.hookspecs import RegisterClass
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult
 
@@ -45,6 +44,6 @@ class OdfExtractor(Extractor):
 
 
 @hookimpl
-def register_extractors(register: Any) -> None:
+def register_extractors(register: RegisterClass) -> None:
     """Register the OpenDocument extractor."""
     register(OdfExtractor)

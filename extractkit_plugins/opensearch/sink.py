@@ -26,6 +26,7 @@ from typing import Any, Mapping, Sequence
 
 from extractkit import Document, ExtractionResult, Failure, Sink, hookimpl
 from extractkit.errors import PERMANENT, ConfigError, DocumentError, ServiceUnreachable, SinkFailed
+from extractkit.hookspecs import RegisterClass
 from extractkit.models import DELETE, FAILURE, RESULT, SearchHit, SinkRecord
 
 from ..options import reject_unknown
@@ -346,6 +347,6 @@ class OpenSearchSink(Sink):
 
 
 @hookimpl
-def register_sinks(register):
+def register_sinks(register: RegisterClass) -> None:
     """Register the OpenSearch sink."""
     register(OpenSearchSink)

@@ -9,6 +9,7 @@ extractor, so markup is never indexed as text.
 from __future__ import annotations
 
 from extractkit import Document, ExtractionResult, Extractor, hookimpl
+from extractkit.hookspecs import RegisterClass
 
 from .html_text import decode_html, html_to_text
 from .results import read_document_bytes, text_result
@@ -52,6 +53,6 @@ def html_result(data: bytes) -> ExtractionResult:
 
 
 @hookimpl
-def register_extractors(register):
+def register_extractors(register: RegisterClass) -> None:
     """Register the text extractor."""
     register(TextExtractor)

@@ -6,15 +6,14 @@ charset detection there, so every extraction child starts with them warm.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from extractkit import hookimpl
+from extractkit.hookspecs import RegisterSample
 
 JAPANESE = "文書の抽出を準備しています。\n"
 
 
 @hookimpl
-def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
+def warm_up(register_sample: RegisterSample) -> None:
     """Register one English and two Japanese text files (UTF-8 and Shift_JIS)."""
     register_sample("warm.txt", b"warm up\n")
     register_sample("warm-ja.txt", JAPANESE.encode("utf-8"))
