@@ -4,8 +4,10 @@ Pillow opens the file with only the decoder of the detected type. The pixel coun
 against ``ExtractOptions.max_image_pixels`` before anything is decoded, and Pillow's own
 decompression-bomb warning is turned into an error, so a 40000 x 40000 image fails at once
 as ``too_large``. Each frame is converted to a mode tesseract reads (transparency flattened
-onto white, 16-bit grey scaled to 8 bits) and handed to :mod:`extractkit_plugins.image.ocr`.
-Each page's ``confidence`` is Tesseract's mean word confidence, 0-100.
+onto white, 16-bit grey scaled to 8 bits) and handed to the configured OCR engine
+(:mod:`extractkit_plugins.image.ocr_engines`, Tesseract by default). Each page's ``confidence``
+is the engine's mean confidence, 0-100; a frame whose OCR times out fails alone (metadata
+``page_failures``), and low-confidence frames are listed in ``low_confidence_pages``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, TooLarge
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, Page
+from extractkit_plugins.extras import require
 
 from .ocr import estimate_dpi
 from .ocr_engines import BUILTIN_ENGINES, PageNotes
@@ -66,6 +69,7 @@ class ImageExtractor(Extractor):
 
     def extract(self, document: Document) -> ExtractionResult:
         """Decode each frame within the pixel limits and OCR it."""
+        require("PIL", "ocr", "read images")
         formats = self._formats_for(document)
         pages: list[Page] = []
         with _open_image(document, formats, self.options.max_image_pixels) as image:

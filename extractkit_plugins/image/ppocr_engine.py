@@ -8,10 +8,11 @@ sessions limited to **one intra-op and one inter-op thread** (the counterpart of
 ``OMP_THREAD_LIMIT=1``: one core per extraction child), with nothing written anywhere; only the
 package's pre- and post-processing (resize, DB box decoding, CTC decoding) is reused.
 
-Memory: the models take about 130 MB resident; reading an A4 page at 300 dpi peaks at about
-400 MB in all, with onnxruntime's memory arena off and lines recognised one at a time (with the
-package's defaults, 650-800 MB). Sessions are built once per process and kept: the template
-process of the isolated pool loads them, so every forked child shares the model pages.
+Memory: the models take about 130 MB resident; reading a full A4 page at 300 dpi peaks at about
+620-680 MB for the process, with onnxruntime's memory arena off and lines recognised one at a
+time (about 800 MB with the package's defaults); a child's memory limit must allow for it.
+Sessions are built on first use and kept for the life of the process: an extraction child
+loads them once (about a second), not once per page.
 
 Lines are returned as :class:`TsvLine` objects, split at the recogniser's spaces into words
 with boxes in proportion to their characters, so the same geometry rules (real spaces, soft line
@@ -72,7 +73,7 @@ def _session(model: Path) -> Any:
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    options.enable_cpu_mem_arena = False  # the arena keeps the largest page's buffers: +100-250 MB per child
+    options.enable_cpu_mem_arena = False  # the arena keeps the largest page's buffers: +100 MB or more per child
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
@@ -92,7 +93,7 @@ def _arguments(models: Path, side: int) -> argparse.Namespace:
     args.rec_char_dict_path = str(models / "ppocrv5_dict.txt")
     args.det_limit_side_len = side
     args.drop_score = DROP_SCORE
-    args.rec_batch_num = 1  # one line at a time: a batch pads every line to the widest (+100 MB, no faster)
+    args.rec_batch_num = 1  # one line at a time: a batch pads every line to the widest (more memory, no faster)
     return args
 
 

@@ -8,8 +8,10 @@ read by :mod:`extractkit_plugins.image.ocr`. Vertical Japanese text layers, whos
 lists left to right, are put back into reading order (columns right to left).
 
 Each :class:`~extractkit.models.Page` says ``ocr`` (True only when its text came from OCR),
-``engine`` (``"pdfium"`` or ``"tesseract"``) and ``confidence``: Tesseract's mean word
-confidence on a 0-100 scale, ``None`` for text-layer pages.
+``engine`` (``"pdfium"``, or the OCR engine that read it: ``"tesseract"`` by default) and
+``confidence``: the engine's mean confidence on a 0-100 scale, ``None`` for text-layer pages.
+A page whose OCR times out keeps its text layer (often empty) and is listed in the metadata's
+``page_failures``; pages read with low confidence are listed in ``low_confidence_pages``.
 
 pdfium is not thread-safe: every pdfium call in this process holds :data:`PDFIUM_LOCK`. OCR
 runs outside the lock.
@@ -30,6 +32,7 @@ from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge, Unre
 from extractkit.interfaces import Extractor
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit.normalize import contains_cjk_letters
+from extractkit_plugins.extras import require
 from extractkit_plugins.image.ocr_engines import PageNotes
 
 from .pdf_layout import UPRIGHT_TOLERANCE, arrange, measure_lines, needs_arranging, runs_vertically
@@ -259,6 +262,7 @@ def raster_dpi(width_pt: float, height_pt: float, wanted_dpi: int, max_pixels: i
 
 def render_page(page: Any, dpi: int) -> Image.Image:
     """Render a page in grey at ``dpi``; the image owns its pixels (the pdfium bitmap is freed)."""
+    require("PIL", "ocr", "OCR scanned PDF pages")
     bitmap = page.render(scale=dpi / 72.0, grayscale=True, draw_annots=True)
     try:
         image = bitmap.to_pil().copy()
@@ -269,7 +273,12 @@ def render_page(page: Any, dpi: int) -> Image.Image:
 
 
 def page_text(textpage: Any, page_width: float = 0.0) -> str:
-    """A page's text layer with plain line breaks; tategaki columns are put in reading order."""
+    """A page's text layer with plain line breaks, in reading order.
+
+    Tategaki columns are put right to left; horizontal CJK text, tables and turned text go through
+    :func:`.pdf_layout.arrange` (soft line breaks, measured gaps, top-to-bottom order).
+    ``page_width`` (points, in the text's own coordinates) places the right margin.
+    """
     raw_text = textpage.get_text_range()
     if not raw_text:
         return ""
