@@ -206,28 +206,50 @@ def is_upright(angle: float) -> bool:
     return min(angle % 360, 360 - angle % 360) < 1.0
 
 
+def _char_indexes(textpage: Any, line: str, offset: int) -> list[int]:
+    """pdfium's character index of every character of a line (-1 where it has none).
+
+    Within a line of BMP characters the indexes run on one by one; that is checked at both ends,
+    and otherwise every character is asked for.
+    """
+    if line and max(line) < "\U00010000":
+        first, last = char_index(textpage, offset), char_index(textpage, offset + len(line) - 1)
+        if first >= 0 and last - first == len(line) - 1:
+            return list(range(first, last + 1))
+    indexes, position = [], offset
+    for char in line:
+        indexes.append(char_index(textpage, position))
+        position += _utf16_length(char)
+    return indexes
+
+
 def spaced_line(textpage: Any, line: str, offset: int) -> str:
     """The line rebuilt character by character with a space at every gap wider than TABLE_GAP_EM.
 
     Loose boxes (the glyphs' advance cells, as tall as the font) abut within a word, so the gap
     between them is the white space the page really shows.
     """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
     out: list[str] = []
     previous_right: float | None = None
-    position = offset
-    for char in line:
-        index = char_index(textpage, position)
-        position += _utf16_length(char)
+    for char, index in zip(line, _char_indexes(textpage, line, offset), strict=True):
         if char.isspace() or index < 0:
             out.append(char)
             previous_right = None if char.isspace() else previous_right
             continue
-        left, bottom, right, top = textpage.get_charbox(index, loose=True)
-        size = abs(top - bottom) or 10.0
-        if previous_right is not None and left - previous_right > TABLE_GAP_EM * size:
+        get_box(raw, index, rect_ref)
+        size = abs(rect.top - rect.bottom) or 10.0
+        if previous_right is not None and rect.left - previous_right > TABLE_GAP_EM * size:
             out.append(" ")
         out.append(char)
-        previous_right = right
+        previous_right = rect.right
     return "".join(out)
 
 
