@@ -90,6 +90,7 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
         get_box(raw, index, rect_ref)
         return (rect.left, rect.bottom, rect.right, rect.top)
 
+    identity = _indexes_are_offsets(textpage, lines)
     measured: list[LineGeometry | None] = []
     for line, offset in lines:
         first, last = len(line) - len(line.lstrip()), len(line.rstrip()) - 1
@@ -97,10 +98,13 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
             measured.append(None)
             continue
         word_end = first + len(_FIRST_WORD.match(line, first).group()) - 1  # type: ignore[union-attr]
-        ascii_line = line.isascii()
-        head = to_char(raw, offset + (first if ascii_line else _utf16_length(line[:first])))
-        tail = to_char(raw, offset + (last if ascii_line else _utf16_length(line[:last])))
-        word_tail = to_char(raw, offset + (word_end if ascii_line else _utf16_length(line[:word_end])))
+        if identity:
+            head, tail, word_tail = offset + first, offset + last, offset + word_end
+        else:
+            ascii_line = line.isascii()
+            head = to_char(raw, offset + (first if ascii_line else _utf16_length(line[:first])))
+            tail = to_char(raw, offset + (last if ascii_line else _utf16_length(line[:last])))
+            word_tail = to_char(raw, offset + (word_end if ascii_line else _utf16_length(line[:word_end])))
         if head < 0 or tail < 0:
             measured.append(None)
             continue
@@ -110,6 +114,23 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
         head_width = box(word_tail)[2] - start[0] if word_tail >= 0 else size
         measured.append(LineGeometry(start, end, size, angle, head_width))
     return measured
+
+
+def _indexes_are_offsets(textpage: Any, lines: list[tuple[str, int]]) -> bool:
+    """True when pdfium's character indexes equal the text offsets on this page (BMP text, no gaps).
+
+    Checked at the last character of every fourth line and of the last one, so a page where the
+    two drift apart is caught and measured the slow way.
+    """
+    if not lines:
+        return False
+    probes = [*lines[::4], lines[-1]]
+    for line, offset in probes:
+        if line and (
+            max(line) >= "\U00010000" or char_index(textpage, offset + len(line) - 1) != offset + len(line) - 1
+        ):
+            return False
+    return True
 
 
 def runs_vertically(lines: list[tuple[str, int]], geometry: list[LineGeometry | None]) -> bool:
