@@ -265,6 +265,10 @@ class ExtractOptions:
     """Settings every extractor may read. Extractors ignore what does not concern them."""
 
     ocr_languages: str = "jpn+eng"
+    #: The OCR engine by name (``tesseract``, ``ppocr``, ``tesseract+ppocr``, or one a plugin registers).
+    ocr_engine: str = "tesseract"
+    #: Look for text lines with a small detector first, and skip recognition on pages without any.
+    ocr_text_detection: bool = False
     ocr_dpi: int = 300
     ocr_enabled: bool = True
     ocr_timeout: float = 180.0

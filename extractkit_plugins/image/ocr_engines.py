@@ -1,7 +1,7 @@
 """OCR engines as plugins, and the one call the extractors make: :func:`read_page`.
 
 Engines are classes registered through the ``register_ocr_engines`` hook (see
-``docs/plugins.md``); ``ExtractOptions.extra["ocr_engine"]`` picks one by name, ``tesseract``
+``docs/plugins.md``); ``ExtractOptions.ocr_engine`` (``[extract] ocr_engine``) picks one by name, ``tesseract``
 by default. The builtins:
 
 * ``tesseract``: :mod:`.ocr` (upright pass, OSD, ``jpn_vert`` for tategaki, denoise re-read);
@@ -12,7 +12,7 @@ by default. The builtins:
   reading, which PP-OCR cannot match.
 
 Before any engine runs, pages with nothing to read can be let through: with
-``extra["ocr_text_detection"] = true`` PP-OCR's small detector looks for text lines first, and a
+``[extract] ocr_text_detection = true`` PP-OCR's small detector looks for text lines first, and a
 photo or a blank scan without any is returned empty at a fraction of the cost of recognition.
 :class:`PageNotes` collects, per document, the pages whose OCR timed out (the page fails, the
 document keeps the pages that worked) and those read below :data:`LOW_CONFIDENCE`, for the
@@ -113,7 +113,7 @@ def engine_classes() -> dict[str, type]:
 
 def engine_for(options: ExtractOptions) -> Any:
     """The engine ``options.extra["ocr_engine"]`` names, built with the options."""
-    wanted = str(options.extra.get(ENGINE_OPTION, DEFAULT_ENGINE))
+    wanted = str(options.extra.get(ENGINE_OPTION) or options.ocr_engine or DEFAULT_ENGINE)
     classes = engine_classes()
     if wanted not in classes:
         known = ", ".join(sorted(classes))
@@ -133,7 +133,7 @@ def read_page(
 ) -> ocr.OcrResult:
     """OCR one page with the configured engine, within ``options.ocr_timeout`` seconds."""
     deadline = time.monotonic() + options.ocr_timeout
-    if options.extra.get(DETECTION_OPTION) and not has_text(image):
+    if (options.ocr_text_detection or options.extra.get(DETECTION_OPTION)) and not has_text(image):
         return ocr.OcrResult("", None, languages or options.ocr_languages, engine="text-detection")
     engine = engine_for(options)
     result = engine.read(image, dpi=dpi, languages=languages or options.ocr_languages, deadline=deadline, name=name)
