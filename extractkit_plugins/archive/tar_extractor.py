@@ -73,7 +73,9 @@ class _TarReading:
         except (tarfile.TarError, *STREAM_ERRORS) as exc:
             if self.writer is not None:
                 self.writer.discard()
-            raise CorruptDocument(f"{self.document.name} is a damaged tar archive ({exc}); it is truncated or broken")
+            raise CorruptDocument(
+                f"{self.document.name} is a damaged tar archive ({exc}); it is truncated or broken"
+            ) from exc
         except BaseException:
             if self.writer is not None:
                 self.writer.discard()

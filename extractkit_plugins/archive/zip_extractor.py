@@ -59,7 +59,9 @@ def open_zip(document: Document) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(document.path)
     except _OPEN_ERRORS as exc:
-        raise CorruptDocument(f"{document.name} is not a readable zip archive ({exc}); it is damaged or truncated")
+        raise CorruptDocument(
+            f"{document.name} is not a readable zip archive ({exc}); it is damaged or truncated"
+        ) from exc
 
 
 def is_file_entry(info: zipfile.ZipInfo) -> bool:

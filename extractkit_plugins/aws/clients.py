@@ -70,4 +70,4 @@ def make_client(
     try:
         return session.client(service, config=config)
     except exceptions.NoRegionError:
-        raise ConfigError(f"{section}.region", "no AWS region is known: set AWS_REGION or the region option")
+        raise ConfigError(f"{section}.region", "no AWS region is known: set AWS_REGION or the region option") from None

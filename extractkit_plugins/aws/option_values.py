@@ -33,7 +33,7 @@ def int_option(
             raise ValueError
         value = int(str(raw).strip()) if isinstance(raw, str) else int(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"{section}.{key}", f"expected a whole number, got {raw!r} (from {source})")
+        raise ConfigError(f"{section}.{key}", f"expected a whole number, got {raw!r} (from {source})") from None
     if not minimum <= value <= maximum:
         raise ConfigError(f"{section}.{key}", f"must be between {minimum} and {maximum}, got {value} (from {source})")
     return value
@@ -52,7 +52,9 @@ def max_file_size_bytes(section: str, options: Mapping[str, Any]) -> int:
             raise ValueError
         megabytes = float(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"{section}.max_file_size_mb", f"expected a number of MB, got {raw!r} (from {source})")
+        raise ConfigError(
+            f"{section}.max_file_size_mb", f"expected a number of MB, got {raw!r} (from {source})"
+        ) from None
     if megabytes <= 0:
         raise ConfigError(f"{section}.max_file_size_mb", f"must be greater than 0, got {megabytes} (from {source})")
     return int(megabytes * 1024 * 1024)

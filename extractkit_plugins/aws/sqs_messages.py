@@ -79,7 +79,7 @@ def _size(value: Any, where: str) -> int | None:
     try:
         size = int(value)
     except (TypeError, ValueError):
-        raise InvalidMessage(f"{where}: size {value!r} is not a number")
+        raise InvalidMessage(f"{where}: size {value!r} is not a number") from None
     if size < 0:
         raise InvalidMessage(f"{where}: size {size} is negative")
     return size
@@ -89,7 +89,7 @@ def _decoded_key(raw: str, where: str) -> str:
     try:
         key = unquote_plus(raw, errors="strict")
     except UnicodeDecodeError:
-        raise InvalidMessage(f"{where}: object key {_snippet(raw)!r} is not valid URL-encoded UTF-8")
+        raise InvalidMessage(f"{where}: object key {_snippet(raw)!r} is not valid URL-encoded UTF-8") from None
     if not key:
         raise InvalidMessage(f"{where}: the object key is empty")
     return key
@@ -99,7 +99,7 @@ def _load_json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise InvalidMessage(f"{what} is not JSON ({error.__class__.__name__}): {_snippet(text)!r}")
+        raise InvalidMessage(f"{what} is not JSON ({error.__class__.__name__}): {_snippet(text)!r}") from error
 
 
 def _is_test_event(data: Mapping[str, Any]) -> bool:

@@ -52,7 +52,9 @@ def read_stream(document: Document, container: Any, name: str) -> bytes:
     except CorruptDocument:
         raise
     except (*OLE_ERRORS, RecursionError) as error:
-        raise CorruptDocument(f"{document.name}: stream {name!r} cannot be read ({type(error).__name__}: {error})")
+        raise CorruptDocument(
+            f"{document.name}: stream {name!r} cannot be read ({type(error).__name__}: {error})"
+        ) from error
 
 
 def summary_metadata(container: Any) -> dict[str, Any]:

@@ -65,7 +65,9 @@ class XlsReader:
         except xlrd.XLRDError:
             raise
         except (*OLE_ERRORS, AssertionError, RecursionError, UnicodeDecodeError, LookupError) as error:
-            raise CorruptDocument(f"{document.name} is a damaged Excel file ({type(error).__name__}: {error})")
+            raise CorruptDocument(
+                f"{document.name} is a damaged Excel file ({type(error).__name__}: {error})"
+            ) from error
         try:
             if book.nsheets > self.options.max_pages:
                 raise TooLarge(
@@ -81,7 +83,9 @@ class XlsReader:
         except (DocumentError, xlrd.XLRDError):
             raise
         except (*OLE_ERRORS, AssertionError, RecursionError, UnicodeDecodeError, LookupError) as error:
-            raise CorruptDocument(f"{document.name} is a damaged Excel file ({type(error).__name__}: {error})")
+            raise CorruptDocument(
+                f"{document.name} is a damaged Excel file ({type(error).__name__}: {error})"
+            ) from error
         finally:
             book.release_resources()
 

@@ -81,9 +81,13 @@ class PdfplumberExtractor(Extractor):
             cause = exc.args[0] if exc.args else exc
             if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
                 raise EncryptedDocument(f"{document.name} is encrypted; set pdf_password to read it") from None
-            raise CorruptDocument(f"{document.name} cannot be parsed by pdfplumber ({cause!r}); the file is damaged")
+            raise CorruptDocument(
+                f"{document.name} cannot be parsed by pdfplumber ({cause!r}); the file is damaged"
+            ) from exc
         except (PSException, *PARSER_ERRORS) as exc:
-            raise CorruptDocument(f"{document.name} cannot be parsed by pdfplumber ({exc!r}); the file is damaged")
+            raise CorruptDocument(
+                f"{document.name} cannot be parsed by pdfplumber ({exc!r}); the file is damaged"
+            ) from exc
         vertical = self._vertical_pages(
             document, [index for index, (text, _) in enumerate(readings) if contains_cjk_letters(text)]
         )
