@@ -36,9 +36,9 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _paths  # noqa: F401  (puts the checkout and tests/ on sys.path)
 
-from tests.hostile.generate import build_pdf
+from hostile.generate import build_pdf
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"

@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _paths
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "public" / "tika"
 DEFAULT_FILES = (
@@ -51,8 +53,7 @@ OOXML_TWIN = {".doc": "docx", ".odt": "docx", ".xls": "xlsx", ".ods": "xlsx", ".
 _CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-candidate, repeats, paths = sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+candidate, repeats, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 def builtin(path):
     from extractkit import extract
     from extractkit.plugins import Plugins, PluginSpec
@@ -83,7 +84,8 @@ def run_python_candidate(candidate: str, paths: list[Path], repeats: int) -> dic
     """Time one in-process candidate in a fresh interpreter."""
     try:
         completed = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(REPO), candidate, str(repeats), *map(str, paths)],
+            [sys.executable, "-c", _CHILD, candidate, str(repeats), *map(str, paths)],
+            env=_paths.child_environment(),
             capture_output=True,
             text=True,
             timeout=PYTHON_TIMEOUT,

@@ -16,16 +16,15 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 import uuid
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH.parent))
+import _paths  # noqa: F401  (puts the checkout and tests/ on sys.path)
+from extractkit.models import Document, ExtractionResult, Page, SinkRecord
+from extractkit_plugins.opensearch.sink import OpenSearchSink
 
-from extractkit.models import Document, ExtractionResult, Page, SinkRecord  # noqa: E402
-from extractkit_plugins.opensearch.sink import OpenSearchSink  # noqa: E402
+BENCH = Path(__file__).resolve().parent
 
 RESULTS = BENCH / "results"
 PARAGRAPH_JA = "東京都庁で開かれた防災会議の議事録です。地震と津波への備えを確認し、避難所の運営手順を見直した。"

@@ -3,7 +3,7 @@
 Usage: ``python bench/quality.py [--out DIR] [--engines tesseract,ppocr,tesseract+ppocr]
 [--no-baseline] [--no-tika] [--no-holdout] [--calibrate]``.
 
-The fixtures come from ``tests/fixtures/generate.py`` (the files the quality tests use, plus the
+The fixtures come from ``tests/truth/generate.py`` (the files the quality tests use, plus the
 ``holdout-*`` images the tests do not use: other paragraphs, fonts, seeds and skew). Every file
 goes through ``extractkit.extract`` once per engine (``ExtractOptions.extra["ocr_engine"]``);
 text-layer files do not depend on the engine and are extracted once. Beside them: the raw
@@ -28,13 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+import _paths  # noqa: F401  (puts the checkout and tests/ on sys.path)
 from extractkit.models import ExtractOptions
 
-from tests.fixtures import generate as generator
-from tests.fixtures.cer import errors
-from tests.fixtures.scoring import FileScore, cjk_spaces, extract_and_score
+from truth import generate as generator
+from truth.cer import errors
+from truth.scoring import FileScore, cjk_spaces, extract_and_score
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PEERS = Path(__file__).resolve().parent / ".peers"

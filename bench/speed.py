@@ -24,16 +24,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+import _paths  # noqa: F401  (puts the checkout and tests/ on sys.path)
 from bench import peers
 from bench.measure import Measured, wait_for_quiet
 from bench.measure import run_measured as _run_measured
 from bench.report import print_cold, print_goals, print_table
 from extractkit.normalize import remove_cjk_spaces
 
-from tests.fixtures import generate as generator
-from tests.fixtures.cer import errors
+from truth import generate as generator
+from truth.cer import errors
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"

@@ -26,11 +26,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+import _paths  # noqa: F401  (puts the checkout and tests/ on sys.path)
 
-from support.aws_stack import WorkerProcess, make_stack, worker_environment  # noqa: E402
-from support.services import opensearch_request  # noqa: E402
+from support.aws_stack import WorkerProcess, make_stack, worker_environment
+from support.services import opensearch_request
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def text_corpus(folder: Path, count: int) -> list[Path]:
@@ -46,8 +47,7 @@ def text_corpus(folder: Path, count: int) -> list[Path]:
 
 
 def pdf_corpus(folder: Path, count: int) -> list[Path]:
-    sys.path.insert(0, str(REPO / "tests"))
-    from fixtures.generate import build_born_digital_pdf
+    from truth.generate import build_born_digital_pdf
 
     folder.mkdir(parents=True, exist_ok=True)
     template = folder / "template.pdf"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from hostile.generate import text_pdf
+from support.paths import REPO
 
 pytestmark = pytest.mark.slow
 

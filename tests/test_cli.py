@@ -6,7 +6,8 @@ import json
 import os
 import shutil
 
-from conftest import REPO, run_cli
+from support.cli import run_cli
+from support.paths import REPO
 
 SAMPLES = REPO / "examples" / "documents"
 

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from conftest import CORPUS, REPO, run_cli
+from support.cli import run_cli
+from support.paths import CORPUS, REPO
 
 SAMPLES = REPO / "examples" / "documents"
 ENCRYPTED = CORPUS / "pdfminer.six" / "enc-aes-128.pdf"  # user password "baz"

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO, TEST_PLUGINS, run_cli
+from support.cli import run_cli
+from support.paths import REPO, TEST_PLUGINS
 
 SAMPLES = REPO / "examples" / "documents"
 

@@ -176,7 +176,7 @@ def test_check_source(tmp_path):
 
 
 def test_the_worked_sink_of_the_plugin_guide_passes_check_sink(tmp_path):
-    from conftest import REPO
+    from support.paths import REPO
 
     guide = (REPO / "docs" / "plugins.md").read_text(encoding="utf-8")
     code = guide.split("```python\n# extractkit_csv/__init__.py\n", 1)[1].split("```", 1)[0]

@@ -12,7 +12,7 @@ from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import local_document
 from extractkit_plugins.local.local_index_sink import LocalIndex
 
-from conftest import TEST_PLUGINS
+from support.paths import TEST_PLUGINS
 
 
 def _plugins() -> Plugins:

@@ -6,7 +6,7 @@ import inspect
 
 from extractkit import hookspecs
 
-from conftest import REPO
+from support.paths import REPO
 
 
 def _specs():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import resource
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -11,14 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import extractkit
 from extractkit.errors import CorruptDocument, TooLarge
 from extractkit.models import Document, ExtractOptions
 from extractkit_plugins.image.image_extractor import ImageExtractor, tesseract_ready
 
-from tests.support.pdf_images import IPA_GOTHIC, png_header_only, render_lines
+from support.pdf_images import IPA_GOTHIC, png_header_only, render_lines
 
 LINES = ("請求書 Invoice 2024", "東京都千代田区")
 
@@ -271,7 +268,7 @@ def test_ppocr_reads_japanese_and_english_with_one_thread(tmp_path, plugins):
 
 
 def test_the_combination_picks_a_reading_and_keeps_vertical_pages_with_tesseract(tmp_path, plugins):
-    from tests.support.pdf_images import VERTICAL_SAMPLE, render_vertical
+    from support.pdf_images import VERTICAL_SAMPLE, render_vertical
 
     options = ExtractOptions(extra={"ocr_engine": "tesseract+ppocr"})
     path = tmp_path / "page.png"

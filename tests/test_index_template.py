@@ -23,7 +23,7 @@ from extractkit_plugins.opensearch.index_template import (
     templates_to_install,
 )
 
-from tests.support.services import opensearch_request, require_services
+from support.services import opensearch_request, require_services
 
 # Recorded from the 2.19.6 test node that scripts/services.sh starts (trimmed to the fields read).
 NODES_PLUGINS_TEST_NODE = {

@@ -28,8 +28,8 @@ from extractkit.processing import local_document
 from runner.isolation import InProcessExecutor, IsolatedExecutor, IsolationLimits
 from runner.isolation.protocol import load_child_message
 
-from conftest import TEST_PLUGINS
 from hostile.generate import HostileCase, generate, many_pages_pdf
+from support.paths import TEST_PLUGINS
 
 FAULT_PLUGINS = tuple(
     str(TEST_PLUGINS / name) for name in ("fault_hang.py", "fault_memory.py", "fault_crash.py", "child_probe.py")

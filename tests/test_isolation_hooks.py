@@ -17,8 +17,8 @@ from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import local_document
 from runner.isolation import ChildStartError, IsolatedExecutor, IsolationLimits
 
-from conftest import TEST_PLUGINS
 from hostile.generate import many_pages_pdf
+from support.paths import TEST_PLUGINS
 
 
 def plugin_files(*names: str) -> tuple[str, ...]:

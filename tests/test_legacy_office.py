@@ -22,7 +22,8 @@ from extractkit_plugins.legacy_office.ppt_extractor import PptExtractor
 from extractkit_plugins.legacy_office.xls_extractor import XlsExtractor
 from extractkit_plugins.type_detection import DOC, ENCRYPTED_OOXML, OUTLOOK_MSG, PPT, XLS, detect
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "libreoffice"
+from support.paths import LIBREOFFICE_DOCUMENTS
+
 WITH_PASSWORD = ExtractOptions(extra={"office_password": "tika"})
 
 
@@ -95,7 +96,7 @@ def test_tika_word_various_japanese_tables_footnotes_and_text_boxes(corpus, plug
 
 
 def test_generated_word_file_keeps_every_story_in_order(plugins):
-    lines = extract(FIXTURES / "report.doc", plugins=plugins).text.splitlines()
+    lines = extract(LIBREOFFICE_DOCUMENTS / "report.doc", plugins=plugins).text.splitlines()
     expected_order = [
         "社外秘ヘッダー",
         "年次報告書",
@@ -135,7 +136,7 @@ def test_tika_excel_sheets_become_pages(corpus, plugins):
 
 
 def test_generated_excel_file_dates_and_japanese_sheet_names(plugins):
-    result = extract(FIXTURES / "book.xls", plugins=plugins)
+    result = extract(LIBREOFFICE_DOCUMENTS / "book.xls", plugins=plugins)
     assert result.metadata["sheets"] == ["売上", "メモ"]
     lines = result.pages[0].text.splitlines()
     assert "りんご\t3\t120\t360" in lines
@@ -156,7 +157,7 @@ def test_tika_powerpoint_slide_text_and_metadata(corpus, plugins):
 
 
 def test_generated_powerpoint_slides_tables_and_notes(plugins):
-    result = extract(FIXTURES / "deck.ppt", plugins=plugins)
+    result = extract(LIBREOFFICE_DOCUMENTS / "deck.ppt", plugins=plugins)
     assert [page.number for page in result.pages] == [1, 2]
     first = result.pages[0].text
     for text in ("左上", "右上", "下の段落", "関東", "グループ前", "グループ後"):
@@ -200,15 +201,15 @@ def test_a_wrong_password_is_encrypted_not_corrupt(corpus, plugins):
 
 
 def test_doc_extractor_conforms(corpus):
-    samples = [corpus / "tika" / "testWORD.doc", FIXTURES / "report.doc"]
+    samples = [corpus / "tika" / "testWORD.doc", LIBREOFFICE_DOCUMENTS / "report.doc"]
     check_extractor(DocExtractor, samples, expected_text={"testWORD.doc": "Sample Word Document Title"})
 
 
 def test_xls_extractor_conforms(corpus):
-    samples = [corpus / "tika" / "testEXCEL.xls", FIXTURES / "book.xls"]
+    samples = [corpus / "tika" / "testEXCEL.xls", LIBREOFFICE_DOCUMENTS / "book.xls"]
     check_extractor(XlsExtractor, samples, expected_text={"book.xls": "りんご"})
 
 
 def test_ppt_extractor_conforms(corpus):
-    samples = [corpus / "tika" / "testPPT.ppt", FIXTURES / "deck.ppt"]
+    samples = [corpus / "tika" / "testPPT.ppt", LIBREOFFICE_DOCUMENTS / "deck.ppt"]
     check_extractor(PptExtractor, samples, expected_text={"deck.ppt": "発表者ノートです。"})

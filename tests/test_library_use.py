@@ -11,7 +11,7 @@ import sys
 import extractkit
 from extractkit import Pipeline, load_plugins
 
-from conftest import REPO
+from support.paths import REPO
 
 SAMPLES = REPO / "examples" / "documents"
 
@@ -125,7 +125,7 @@ def test_a_result_of_the_wrong_type_fails_that_document_as_crashed(tmp_path):
     from extractkit.plugins import Plugins, PluginSpec
     from extractkit.processing import local_document, process_document
 
-    from conftest import TEST_PLUGINS
+    from support.paths import TEST_PLUGINS
 
     loaded = Plugins(PluginSpec(entry_points=False, extra=(str(TEST_PLUGINS / "dict_result.py"),)))
     note = tmp_path / "a.note"

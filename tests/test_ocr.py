@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -11,14 +10,11 @@ import psutil
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from extractkit.errors import ConfigError, CorruptDocument, ExtractionTimeout
 from extractkit.models import ExtractOptions
 from extractkit_plugins.image import ocr
 
-from tests.fixtures.cer import cer
-from tests.support.pdf_images import (
+from support.pdf_images import (
     DEJAVU_SANS,
     ENGLISH_SAMPLE,
     IPA_GOTHIC,
@@ -30,6 +26,7 @@ from tests.support.pdf_images import (
     render_lines,
     render_vertical,
 )
+from truth.cer import cer
 
 CJK_SPACE_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff][ \u3000]+[\u3040-\u30ff\u4e00-\u9fff]")
 

@@ -23,7 +23,7 @@ from extractkit.processing import detect, local_document
 from extractkit_plugins.office.strict_ooxml import STRICT_OFFICE_DOCUMENT
 from extractkit_plugins.type_detection import DOCX
 
-from tests.support.office_builders import (
+from support.office_builders import (
     BILLION_LAUGHS,
     CHART_TITLE,
     COMMENT_TEXT,

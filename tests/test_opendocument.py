@@ -18,9 +18,9 @@ from extractkit.testing import check_extractor
 from extractkit_plugins.opendocument.odf_extractor import OdfExtractor
 from extractkit_plugins.type_detection import detect
 
-from tests.support.office_builders import rewrite_zip
+from support.office_builders import rewrite_zip
+from support.paths import LIBREOFFICE_DOCUMENTS
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "libreoffice"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
 
 
@@ -80,7 +80,7 @@ def test_tika_spreadsheet_rows_and_sheet_names(corpus, plugins):
 
 
 def test_generated_text_document_headers_tables_boxes_notes_footers(plugins):
-    lines = extract(FIXTURES / "report.odt", plugins=plugins).text.splitlines()
+    lines = extract(LIBREOFFICE_DOCUMENTS / "report.odt", plugins=plugins).text.splitlines()
     expected_order = [
         "社外秘ヘッダー",
         "年次報告書",
@@ -97,7 +97,7 @@ def test_generated_text_document_headers_tables_boxes_notes_footers(plugins):
 
 
 def test_generated_spreadsheet_one_page_per_sheet(plugins):
-    result = extract(FIXTURES / "book.ods", plugins=plugins)
+    result = extract(LIBREOFFICE_DOCUMENTS / "book.ods", plugins=plugins)
     assert result.metadata["sheets"] == ["売上", "メモ"]
     assert "りんご\t3\t120\t360" in result.pages[0].text.splitlines()
     assert result.pages[1].text.splitlines()[0] == "メモ"
@@ -105,7 +105,7 @@ def test_generated_spreadsheet_one_page_per_sheet(plugins):
 
 
 def test_generated_presentation_slides_tables_and_notes(plugins):
-    result = extract(FIXTURES / "deck.odp", plugins=plugins)
+    result = extract(LIBREOFFICE_DOCUMENTS / "deck.odp", plugins=plugins)
     assert result.metadata["slides"] == 2
     first = result.pages[0].text
     assert "地域\t売上\t前年比" in first.splitlines()
@@ -115,7 +115,7 @@ def test_generated_presentation_slides_tables_and_notes(plugins):
 
 
 def test_password_protected_odf_is_encrypted(tmp_path, plugins):
-    path = shutil.copy(FIXTURES / "report.odt", tmp_path / "secret.odt")
+    path = shutil.copy(LIBREOFFICE_DOCUMENTS / "report.odt", tmp_path / "secret.odt")
     marker = b'<manifest:encryption-data manifest:checksum-type="SHA1"/></manifest:file-entry>'
     rewrite_zip(
         Path(path),
@@ -130,7 +130,7 @@ def test_password_protected_odf_is_encrypted(tmp_path, plugins):
 
 
 def test_content_with_a_doctype_is_refused(tmp_path, plugins):
-    path = Path(shutil.copy(FIXTURES / "report.odt", tmp_path / "entities.odt"))
+    path = Path(shutil.copy(LIBREOFFICE_DOCUMENTS / "report.odt", tmp_path / "entities.odt"))
     rewrite_zip(
         path,
         {"content.xml": lambda data: data.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>', 1)},
@@ -139,7 +139,7 @@ def test_content_with_a_doctype_is_refused(tmp_path, plugins):
 
 
 def test_repeated_rows_are_expanded_only_within_the_budget(tmp_path, plugins):
-    path = Path(shutil.copy(FIXTURES / "book.ods", tmp_path / "repeated.ods"))
+    path = Path(shutil.copy(LIBREOFFICE_DOCUMENTS / "book.ods", tmp_path / "repeated.ods"))
     rewrite_zip(
         path,
         {
@@ -161,5 +161,9 @@ def test_repeated_empty_rows_and_columns_cost_nothing(corpus, plugins):
 
 
 def test_odf_extractor_conforms(corpus):
-    samples = [corpus / "tika" / "testOpenOffice2.odt", FIXTURES / "book.ods", FIXTURES / "deck.odp"]
+    samples = [
+        corpus / "tika" / "testOpenOffice2.odt",
+        LIBREOFFICE_DOCUMENTS / "book.ods",
+        LIBREOFFICE_DOCUMENTS / "deck.odp",
+    ]
     check_extractor(OdfExtractor, samples, expected_text={"deck.odp": "まとめ"})

@@ -33,7 +33,7 @@ from extractkit.pipeline import Pipeline
 from extractkit_plugins.opensearch import bulk
 from extractkit_plugins.opensearch.sink import OpenSearchSink
 
-from tests.support.services import opensearch_request, require_services
+from support.services import opensearch_request, require_services
 
 # -- records ---------------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from conftest import REPO
+from support.paths import REPO
 
 
 @pytest.mark.slow

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import random
-import sys
 import threading
 from pathlib import Path
 
 import psutil
 import pytest
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import extractkit
 from extractkit.errors import CorruptDocument, DocumentError, EncryptedDocument, TooLarge
@@ -26,8 +23,7 @@ from extractkit_plugins.pdf.pdf_extractor import (
     read_page,
 )
 
-from tests.fixtures.cer import cer
-from tests.support.pdf_images import (
+from support.pdf_images import (
     DEJAVU_SANS,
     ENGLISH_SAMPLE,
     IPA_GOTHIC,
@@ -38,6 +34,7 @@ from tests.support.pdf_images import (
     pdf_with_pages,
     render_lines,
 )
+from truth.cer import cer
 
 NO_OCR = ExtractOptions(ocr_enabled=False)
 

@@ -13,7 +13,7 @@ from extractkit.plugins import Plugins, PluginSpec
 from extractkit.processing import local_document
 from extractkit.retry import RetryPolicy, call_with_retries
 
-from conftest import TEST_PLUGINS
+from support.paths import TEST_PLUGINS
 
 
 class RecordingSource(Source):

@@ -14,7 +14,8 @@ from extractkit.errors import PluginError
 from extractkit.plugins import Plugins, PluginSpec
 from extractkit.testing import check_plugin_module
 
-from conftest import REPO, TEST_PLUGINS, run_cli
+from support.cli import run_cli
+from support.paths import REPO, TEST_PLUGINS
 
 NOTE_PLUGIN = '''
 """A note extractor shipped as a package, the way authors lay out their source tree."""

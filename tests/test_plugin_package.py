@@ -11,7 +11,8 @@ import pytest
 
 from extractkit.testing import ConformanceError, check_extractor, check_plugin_module
 
-from conftest import REPO, run_cli
+from support.cli import run_cli
+from support.paths import REPO
 
 PACKAGE = REPO / "tests" / "plugin_package"
 RTF = r"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\f0 Dear customer,\par your order \u26085?\u26412? has shipped.}"

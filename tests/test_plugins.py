@@ -9,7 +9,7 @@ from extractkit.plugins import BUILTIN, BUILTIN_PLUGINS, EXPLICIT, Plugins, Plug
 from extractkit.processing import extract
 from extractkit.selection import rank_extractors
 
-from conftest import TEST_PLUGINS
+from support.paths import TEST_PLUGINS
 
 
 def test_builtins_load_in_declared_order(plugins):

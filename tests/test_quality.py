@@ -1,22 +1,19 @@
 """Extraction quality on the generated fixture set: CER per set, exact text layers, OCR flags.
 
-The fixtures are generated once per session (``tests/fixtures/generate.py``) with their exact
+The fixtures are generated once per session (``tests/truth/generate.py``) with their exact
 ground truth. Every file goes through ``extractkit.extract`` with the real extractors, poppler and
 tesseract; a missing extractor makes these tests fail, never skip.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.fixtures import generate as generator
-from tests.fixtures.cer import cer, edit_distance, normalise
-from tests.fixtures.scoring import (
+from truth import generate as generator
+from truth.cer import cer, edit_distance, normalise
+from truth.scoring import (
     FileScore,
     cjk_spaces,
     describe,
@@ -24,7 +21,7 @@ from tests.fixtures.scoring import (
     pieces_in_order,
     pooled_cer,
 )
-from tests.fixtures.texts import (
+from truth.texts import (
     ENGLISH,
     JAPANESE,
     LEGAL,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.services import Services, boto3_client, opensearch_request, require_services, reset_opensearch
+from support.services import Services, boto3_client, opensearch_request, require_services, reset_opensearch
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO, TEST_PLUGINS
+from support.paths import REPO, TEST_PLUGINS
 
 
 def test_sigterm_finishes_in_flight_documents_and_exits_zero(tmp_path):

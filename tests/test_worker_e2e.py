@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from conftest import TEST_PLUGINS
 from hostile.generate import generate as generate_hostile
 from support.aws_stack import Stack, WorkerProcess, make_stack, s3_event, worker_environment
 from support.imds import FakeInstanceMetadata
+from support.paths import TEST_PLUGINS
 
 BILINGUAL = "東京都立図書館の蔵書検索について。\nThe Tokyo metropolitan library catalogue search.\n"
 #: Awkward key shapes S3 allows: spaces, plus signs, ampersands, Japanese, deep prefixes, dot-dot segments.
@@ -264,7 +264,7 @@ def test_health_endpoints_answer_on_the_configured_port(stack, tmp_path):
 
 
 def test_validate_only_checks_every_service_and_changes_nothing(stack, tmp_path):
-    from conftest import run_cli
+    from support.cli import run_cli
 
     environment = worker_environment(stack, tmp_path)
     ok = run_cli("run", "--validate-only", env=environment)

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 
-from conftest import run_cli
 from support.aws_stack import WorkerProcess, make_stack, reset_test_servers, wait_until, worker_environment
+from support.cli import run_cli
 
 DOCUMENTS = 5000
 

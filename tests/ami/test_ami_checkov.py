@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from ami_support import TERRAFORM, run, tool
+from support.ami import TERRAFORM, run, tool
 
 
 def _checkov(directory: Path) -> dict:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ami_support import (
+
+from support.ami import (
     PACKER,
     SAMPLE_USER_DATA_VALUES,
     USER_DATA_TEMPLATE,

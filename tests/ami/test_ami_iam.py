@@ -13,7 +13,8 @@ from fnmatch import fnmatchcase
 
 import botocore.session
 import pytest
-from ami_support import terraform_module
+
+from support.ami import terraform_module
 
 # The resource kinds and the expressions the policy names them with.
 RESOURCES = {

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import botocore.session
-from ami_support import default, launch_template_json, terraform_module
 from botocore.model import Shape
 from botocore.validate import ParamValidator
+
+from support.ami import default, launch_template_json, terraform_module
 
 
 def _input_shape() -> Shape:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 import tomllib
 
-from ami_support import AMI, REPO
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+
+from support.ami import AMI, REPO
 
 LOCK = AMI / "requirements.lock"
 REGENERATE = "regenerate it with `bash ami/scripts/build-artifacts.sh --lock`"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ami_support import PACKER, load_hcl, run, tool, unwrap
+from support.ami import PACKER, load_hcl, run, tool, unwrap
 
 TEMPLATE = PACKER / "worker.pkr.hcl"
 

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from ami_support import AMI, parse_env_file, rendered_user_data, unit_environment, user_data_env_file
 
+from support.ami import AMI, parse_env_file, rendered_user_data, unit_environment, user_data_env_file
 from support.imds import FakeInstanceMetadata
 
 SCRIPTS = AMI / "scripts"

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from ami_support import AMI, REPO, launch_template_user_data
+
+from support.ami import AMI, REPO, launch_template_user_data
 
 PATTERNS = {
     "AWS access key id": re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"),

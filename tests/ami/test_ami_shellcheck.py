@@ -6,7 +6,8 @@ import re
 
 import pytest
 import yaml
-from ami_support import AMI, REPO, run, shell_scripts, tool
+
+from support.ami import AMI, REPO, run, shell_scripts, tool
 
 WORKFLOW = AMI / "ci" / "build-and-deploy-ami.yml"
 

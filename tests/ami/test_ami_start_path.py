@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ami_support import (
+
+from support.ami import (
     AMI,
     REPO,
     SAMPLE_USER_DATA_VALUES,
@@ -34,7 +35,6 @@ from ami_support import (
     unit_settings,
     user_data_env_file,
 )
-
 from support.aws_stack import Stack, make_stack, s3_event, wait_until
 from support.services import require_services
 

@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ami_support import AMI, README, UNIT, run, seconds, tool, unit_environment, unit_settings
+
+from support.ami import AMI, README, UNIT, run, seconds, tool, unit_environment, unit_settings
 
 MAX_EXPOSURE = 2.5
 UNIT_NAME = UNIT.name

@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
-from ami_support import (
+
+from support.ami import (
     TERRAFORM,
     UNIT,
     USER_DATA_TEMPLATE,
