@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from extractkit.normalize import contains_cjk_letters, join_wrapped_lines
+
+from .pdfium_chars import CharBoxes, char_angles, char_indexes, loose_boxes
 
 #: A gap between two characters of a tabular line wider than this share of the font size is a space.
 TABLE_GAP_EM = 0.3
@@ -44,12 +45,12 @@ UPRIGHT_TOLERANCE = 10.0
 ROW_TOLERANCE = 0.5
 
 _FIRST_WORD = re.compile(r"[\x21-\x7e]+|.")
+_LONG_WORD = re.compile(r"\S{2,}")
 _NUMBER = re.compile(r"(?<!\S)[-+(]?[$€¥£]?\d[\d,.]*%?\)?(?!\S)")
 Box = tuple[float, float, float, float]
 
 
-@dataclass(frozen=True)
-class LineGeometry:
+class LineGeometry(NamedTuple):
     """Where one line of text sits: its first and last visible characters' loose boxes, font height and angle."""
 
     first: Box
@@ -74,45 +75,51 @@ def char_index(textpage: Any, text_index: int) -> int:
 
 
 def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeometry | None]:
-    """The geometry of every line (``None`` for an empty one); ``lines`` are (text, UTF-16 offset) pairs."""
-    import ctypes
+    """The geometry of every line (``None`` for an empty one); ``lines`` are (text, UTF-16 offset) pairs.
 
-    import pypdfium2.raw as pdfium_c
-
-    raw = textpage.raw
-    to_char = pdfium_c.FPDFText_GetCharIndexFromTextIndex
-    get_angle = pdfium_c.FPDFText_GetCharAngle
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
-    rect = pdfium_c.FS_RECTF()
-    rect_ref = ctypes.byref(rect)
-
-    def box(index: int) -> Box:
-        get_box(raw, index, rect_ref)
-        return (rect.left, rect.bottom, rect.right, rect.top)
-
+    The characters measured (each line's first and last visible one and the end of its first word)
+    are found first, then all their boxes and angles are fetched from pdfium in one pass.
+    """
     identity = _indexes_are_offsets(textpage, lines)
-    measured: list[LineGeometry | None] = []
+    spans: list[tuple[int, int, int] | None] = []
     for line, offset in lines:
         first, last = len(line) - len(line.lstrip()), len(line.rstrip()) - 1
         if last < first:
-            measured.append(None)
+            spans.append(None)
             continue
         word_end = first + len(_FIRST_WORD.match(line, first).group()) - 1  # type: ignore[union-attr]
-        if identity:
-            head, tail, word_tail = offset + first, offset + last, offset + word_end
+        if identity or line.isascii():
+            spans.append((offset + first, offset + last, offset + word_end))
         else:
-            ascii_line = line.isascii()
-            head = to_char(raw, offset + (first if ascii_line else _utf16_length(line[:first])))
-            tail = to_char(raw, offset + (last if ascii_line else _utf16_length(line[:last])))
-            word_tail = to_char(raw, offset + (word_end if ascii_line else _utf16_length(line[:word_end])))
-        if head < 0 or tail < 0:
+            spans.append(
+                (
+                    offset + _utf16_length(line[:first]),
+                    offset + _utf16_length(line[:last]),
+                    offset + _utf16_length(line[:word_end]),
+                )
+            )
+    if not identity:  # text offsets to pdfium's character indexes
+        flat = char_indexes(textpage, [index for span in spans if span is not None for index in span])
+        found = iter(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
+        spans = [None if span is None else next(found) for span in spans]
+    wanted = [span if span is not None and span[0] >= 0 and span[1] >= 0 else None for span in spans]
+    measurable = [span for span in wanted if span is not None]
+    lefts, bottoms, rights, tops = loose_boxes(textpage, [index for span in measurable for index in span])
+    turns = char_angles(textpage, [span[0] for span in measurable])
+    measured: list[LineGeometry | None] = []
+    position = 0
+    for span in wanted:
+        if span is None:
             measured.append(None)
             continue
-        angle = math.degrees(get_angle(raw, head)) % 360
-        start, end = box(head), box(tail)
+        angle = math.degrees(turns[position // 3]) % 360
+        start = (lefts[position], bottoms[position], rights[position], tops[position])
+        tail = position + 1
+        end = (lefts[tail], bottoms[tail], rights[tail], tops[tail])
         size = max(abs(end[3] - end[1]), abs(end[2] - end[0]) if not is_upright(angle) else 0.0) or 10.0
-        head_width = box(word_tail)[2] - start[0] if word_tail >= 0 else size
+        head_width = rights[position + 2] - start[0] if span[2] >= 0 else size
         measured.append(LineGeometry(start, end, size, angle, head_width))
+        position += 3
     return measured
 
 
@@ -124,13 +131,11 @@ def _indexes_are_offsets(textpage: Any, lines: list[tuple[str, int]]) -> bool:
     """
     if not lines:
         return False
-    probes = [*lines[::4], lines[-1]]
-    for line, offset in probes:
-        if line and (
-            max(line) >= "\U00010000" or char_index(textpage, offset + len(line) - 1) != offset + len(line) - 1
-        ):
-            return False
-    return True
+    probes = [(line, offset) for line, offset in (*lines[::4], lines[-1]) if line]
+    if any(max(line) >= "\U00010000" for line, _ in probes):
+        return False
+    ends = [offset + len(line) - 1 for line, offset in probes]
+    return char_indexes(textpage, ends) == ends
 
 
 def runs_vertically(lines: list[tuple[str, int]], geometry: list[LineGeometry | None]) -> bool:
@@ -244,33 +249,88 @@ def _char_indexes(textpage: Any, line: str, offset: int) -> list[int]:
     return indexes
 
 
-def spaced_line(textpage: Any, line: str, offset: int) -> str:
-    """The line rebuilt character by character with a space at every gap wider than TABLE_GAP_EM.
+def spaced_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
+    """Every line with a space put at each gap wider than TABLE_GAP_EM between two characters of a word.
 
     Loose boxes (the glyphs' advance cells, as tall as the font) abut within a word, so the gap
-    between them is the white space the page really shows.
+    between them is the white space the page really shows. Only characters of words two or more
+    long can have such a gap inside them; their boxes are fetched from pdfium in one pass.
     """
-    import ctypes
+    starts = _contiguous_starts(textpage, lines)
+    plans: list[tuple[list[int], list[int] | None]] = []
+    wanted: list[int] = []
+    for (line, offset), start in zip(lines, starts, strict=True):
+        if start is None:  # characters without an index, or indexes out of step: every character is measured
+            indexes = _char_indexes(textpage, line, offset)
+            plans.append((indexes, None))
+            wanted.extend(indexes)
+        else:
+            positions = [position for word in _LONG_WORD.finditer(line) for position in range(*word.span())]
+            plans.append((positions, positions))
+            wanted.extend(start + position for position in positions)
+    boxes = loose_boxes(textpage, wanted)
+    spaced, begin = [], 0
+    for (line, _), (indexes, positions) in zip(lines, plans, strict=True):
+        end = begin + len(indexes)
+        edges = CharBoxes(*(edge[begin:end] for edge in boxes))
+        spaced.append(_spaced_slowly(line, indexes, edges) if positions is None else _spaced(line, positions, edges))
+        begin = end
+    return spaced
 
-    import pypdfium2.raw as pdfium_c
 
-    raw = textpage.raw
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
-    rect = pdfium_c.FS_RECTF()
-    rect_ref = ctypes.byref(rect)
+def _contiguous_starts(textpage: Any, lines: list[tuple[str, int]]) -> list[int | None]:
+    """For each line whose characters have consecutive pdfium indexes, the first one; else ``None``.
+
+    Within a line of BMP characters the indexes run on one by one; that is checked at both ends.
+    """
+    probed = [bool(line) and max(line) < "\U00010000" for line, _ in lines]
+    ends = char_indexes(
+        textpage,
+        [
+            index
+            for (line, offset), ok in zip(lines, probed, strict=True)
+            if ok
+            for index in (offset, offset + len(line) - 1)
+        ],
+    )
+    starts: list[int | None] = []
+    found = iter(ends)
+    for (line, _), ok in zip(lines, probed, strict=True):
+        if not line:
+            starts.append(0)
+            continue
+        first, last = (next(found), next(found)) if ok else (-1, -1)
+        starts.append(first if first >= 0 and last - first == len(line) - 1 else None)
+    return starts
+
+
+def _spaced(line: str, positions: list[int], boxes: CharBoxes) -> str:
+    """The line with a space before each measured character that stands clear of the one before it in its word."""
+    lefts, bottoms, rights, tops = boxes
+    cuts = [
+        position
+        for position, previous, left, bottom, top, previous_right in zip(
+            positions[1:], positions, lefts[1:], bottoms[1:], tops[1:], rights, strict=False
+        )
+        if position == previous + 1 and left - previous_right > TABLE_GAP_EM * (abs(top - bottom) or 10.0)
+    ]
+    if not cuts:
+        return line
+    return " ".join(line[begin:end] for begin, end in zip([0, *cuts], [*cuts, len(line)], strict=True))
+
+
+def _spaced_slowly(line: str, indexes: list[int], boxes: CharBoxes) -> str:
     out: list[str] = []
     previous_right: float | None = None
-    for char, index in zip(line, _char_indexes(textpage, line, offset), strict=True):
+    for char, index, left, bottom, right, top in zip(line, indexes, *boxes, strict=True):
         if char.isspace() or index < 0:
             out.append(char)
             previous_right = None if char.isspace() else previous_right
             continue
-        get_box(raw, index, rect_ref)
-        size = abs(rect.top - rect.bottom) or 10.0
-        if previous_right is not None and rect.left - previous_right > TABLE_GAP_EM * size:
+        if previous_right is not None and left - previous_right > TABLE_GAP_EM * (abs(top - bottom) or 10.0):
             out.append(" ")
         out.append(char)
-        previous_right = rect.right
+        previous_right = right
     return "".join(out)
 
 
@@ -296,7 +356,7 @@ def arrange(
         geometry = measure_lines(textpage, lines)
     tabular = is_tabular(texts)
     if tabular:
-        texts = [spaced_line(textpage, line, offset) for line, offset in lines]
+        texts = spaced_lines(textpage, lines)
     turned = any(g is not None and not is_upright(g.angle) for g in geometry)
     # Columns of prose keep pdfium's order: sorting them by height would interleave them.
     order = top_to_bottom(texts, geometry) if tabular or turned else None

@@ -1,0 +1,167 @@
+"""Warm text-layer speed of ``extractkit.extract`` on born-digital PDFs against raw pypdfium2.
+
+Usage: ``python bench/pdf_text_speed.py [--rounds N] [--profile OUT.prof]``.
+
+Both run in this one process on the same files, warm (one untimed pass first): extractkit through
+``extractkit.extract(path)`` (type detection, extractor choice, layout, quality checks, clean-up),
+the baseline through pypdfium2's plain ``get_text_range()`` page by page. Files: the public
+corpus PDFs (one page each) and generated Japanese+English PDFs of 30 and 4 pages, a legal page
+and a table page. Each round times every file once per tool; the tables show the median of
+``--rounds`` rounds (7 by default), in pages per second, and extractkit's share of the baseline's
+rate (the goal is 0.8 or more). ``--profile`` writes a cProfile of extractkit's timed rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import extractkit  # noqa: E402
+
+CORPUS = Path(os.environ.get("EXTRACTKIT_CORPUS", "/work/shared/corpus/public"))
+CORPUS_PDFS = (
+    "pdfminer.six/simple1.pdf",
+    "pdfminer.six/jo.pdf",
+    "pdfminer.six/enc-base.pdf",
+    "pdfplumber/nics-background-checks-2015-11.pdf",
+    "pdfplumber/nics-background-checks-2015-11-rotated.pdf",
+)
+GOAL_RATIO = 0.8
+
+
+def fixture_generator() -> Any:
+    """The fixture generator module, wherever under ``tests/`` its package lives now.
+
+    It is imported the way the tests import it: as a top-level package with ``tests/`` on the path
+    (``truth.generate``), or as ``tests.<package>.generate`` where it still imports itself so.
+    """
+    tests = ROOT / "tests"
+    for candidate in sorted(tests.glob("*/generate.py")):
+        if "def build_born_digital_pdf" not in candidate.read_text(encoding="utf-8"):
+            continue
+        sys.path.insert(0, str(tests))
+        try:
+            return importlib.import_module(f"{candidate.parent.name}.generate")
+        except ImportError:
+            return importlib.import_module(f"tests.{candidate.parent.name}.generate")
+    raise SystemExit("no tests/*/generate.py with build_born_digital_pdf: cannot build the generated PDFs")
+
+
+def build_files(work: Path) -> list[Path]:
+    """The generated PDFs written into ``work``, then the corpus PDFs that exist."""
+    generator = fixture_generator()
+    files = [work / "born-digital-30p-ja-en.pdf", work / "born-digital-4p-ja-en.pdf"]
+    generator.build_born_digital_pdf(files[0], pages=30)
+    generator.build_born_digital_pdf(files[1], pages=4, start=5)
+    files.append(work / "born-digital-legal.pdf")
+    generator.build_legal_pdf(files[-1])
+    files.append(work / "born-digital-table.pdf")
+    generator.build_table_pdf(files[-1])
+    missing = [name for name in CORPUS_PDFS if not (CORPUS / name).is_file()]
+    if missing:
+        print(f"corpus files missing (left out): {', '.join(missing)}", file=sys.stderr)
+    return files + [CORPUS / name for name in CORPUS_PDFS if (CORPUS / name).is_file()]
+
+
+def pypdfium2_text(path: Path) -> int:
+    """The baseline: open, ``get_text_range()`` on every page, close; returns the page count."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        count = len(document)
+        for index in range(count):
+            page = document[index]
+            textpage = page.get_textpage()
+            textpage.get_text_range()
+            textpage.close()
+            page.close()
+        return count
+    finally:
+        document.close()
+
+
+def extractkit_text(path: Path) -> int:
+    """``extractkit.extract`` on the file; returns the page count, and fails if any page needed OCR."""
+    result = extractkit.extract(path)
+    if any(page.ocr for page in result.pages):
+        raise SystemExit(f"{path.name}: extractkit OCR'd a page; this bench measures text layers only")
+    return len(result.pages)
+
+
+def time_round(run: Callable[[Path], int], files: list[Path]) -> dict[Path, float]:
+    """Seconds per file for one pass of ``run`` over ``files``."""
+    seconds = {}
+    for path in files:
+        started = time.perf_counter()
+        run(path)
+        seconds[path] = time.perf_counter() - started
+    return seconds
+
+
+def measure(files: list[Path], rounds: int, profile: str | None) -> dict[str, list[dict[Path, float]]]:
+    """Warm both tools, then ``rounds`` alternating rounds of each."""
+    tools: dict[str, Callable[[Path], int]] = {"pypdfium2": pypdfium2_text, "extractkit": extractkit_text}
+    for run in tools.values():
+        time_round(run, files)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    timings: dict[str, list[dict[Path, float]]] = {name: [] for name in tools}
+    for _ in range(rounds):
+        for name, run in tools.items():
+            if profiler is not None and name == "extractkit":
+                profiler.enable()
+            timings[name].append(time_round(run, files))
+            if profiler is not None and name == "extractkit":
+                profiler.disable()
+    if profiler is not None and profile:
+        profiler.dump_stats(profile)
+    return timings
+
+
+def report(files: list[Path], pages: dict[Path, int], timings: dict[str, list[dict[Path, float]]]) -> float:
+    """Print per-file and total rates; return the total ratio."""
+    print(f"{'file':<48} {'pages':>5} {'pypdfium2 p/s':>14} {'extractkit p/s':>15} {'ratio':>6}")
+    for path in files:
+        base = statistics.median(run[path] for run in timings["pypdfium2"])
+        ours = statistics.median(run[path] for run in timings["extractkit"])
+        rates = f"{pages[path] / base:>14.0f} {pages[path] / ours:>15.0f} {base / ours:>6.2f}"
+        print(f"{path.name:<48} {pages[path]:>5} {rates}")
+    total_pages = sum(pages.values())
+    base = statistics.median(sum(run.values()) for run in timings["pypdfium2"])
+    ours = statistics.median(sum(run.values()) for run in timings["extractkit"])
+    ratio = base / ours
+    print(f"{'all files':<48} {total_pages:>5} {total_pages / base:>14.0f} {total_pages / ours:>15.0f} {ratio:>6.2f}")
+    print(f"extractkit / pypdfium2 = {ratio:.2f} (goal >= {GOAL_RATIO}): {'met' if ratio >= GOAL_RATIO else 'not met'}")
+    return ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the files, measure, print; exit 0 whatever the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds per tool (median reported)")
+    parser.add_argument("--profile", help="write a cProfile of extractkit's timed rounds to this file")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-pdf-text-") as temp:
+        files = build_files(Path(temp))
+        pages = {path: pypdfium2_text(path) for path in files}
+        timings = measure(files, args.rounds, args.profile)
+        report(files, pages, timings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

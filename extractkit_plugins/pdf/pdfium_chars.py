@@ -1,0 +1,91 @@
+"""pdfium's per-character boxes and angles, fetched for many characters in one pass.
+
+pypdfium2's bindings check every pointer argument against its declared type, which makes one
+``FPDFText_GetLooseCharBox`` call cost about a microsecond. Here the same pdfium functions are
+called through prototypes that take plain addresses, mapped over all the characters at once, with
+the boxes written into one ctypes array: about a third of the cost per character. The caller holds
+the pdfium lock and keeps the text page open while these run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections import deque
+from functools import lru_cache
+from itertools import repeat
+from typing import Any, Callable, NamedTuple, Sequence
+
+Box = tuple[float, float, float, float]
+#: Bytes of one FS_RECTF (four C floats: left, top, right, bottom).
+RECT_SIZE = 16
+
+
+class _Functions(NamedTuple):
+    loose_box: Callable[..., int]
+    angle: Callable[..., float]
+    char_index: Callable[..., int]
+    has_map_error: Callable[..., int]
+
+
+@lru_cache(maxsize=1)
+def _functions() -> _Functions:
+    """The pdfium text functions used here, through prototypes that take plain addresses."""
+    import pypdfium2.raw as pdfium_c
+
+    def bind(function: Any, result: Any, *arguments: Any) -> Callable[..., Any]:
+        address = int(ctypes.cast(function, ctypes.c_void_p).value or 0)
+        return ctypes.CFUNCTYPE(result, *arguments)(address)
+
+    page, number = ctypes.c_void_p, ctypes.c_int
+    return _Functions(
+        loose_box=bind(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, page, number, ctypes.c_void_p),
+        angle=bind(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float, page, number),
+        char_index=bind(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int, page, number),
+        has_map_error=bind(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int, page, number),
+    )
+
+
+def _textpage_address(textpage: Any) -> int:
+    return int(ctypes.cast(textpage.raw, ctypes.c_void_p).value or 0)
+
+
+class CharBoxes(NamedTuple):
+    """Loose boxes of a run of characters, one list per edge (page coordinates, points)."""
+
+    lefts: list[float]
+    bottoms: list[float]
+    rights: list[float]
+    tops: list[float]
+
+    def box(self, position: int) -> Box:
+        """The box at ``position`` as (left, bottom, right, top)."""
+        return (self.lefts[position], self.bottoms[position], self.rights[position], self.tops[position])
+
+
+def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
+    """The loose box of each character index; an index pdfium refuses (a negative one) gets a zero box."""
+    count = len(indexes)
+    get_box = _functions().loose_box
+    rects = (ctypes.c_float * (4 * count))()
+    base = ctypes.addressof(rects)
+    page = _textpage_address(textpage)
+    # The array starts zeroed, so a refused index (the call returns 0) keeps an empty box.
+    deque(map(get_box, repeat(page, count), indexes, range(base, base + RECT_SIZE * count, RECT_SIZE)), maxlen=0)
+    values = memoryview(rects).cast("B").cast("f").tolist() if count else []
+    return CharBoxes(values[0::4], values[3::4], values[2::4], values[1::4])
+
+
+def char_angles(textpage: Any, indexes: Sequence[int]) -> list[float]:
+    """Each character's angle in radians, as ``FPDFText_GetCharAngle`` gives it (-1 where it has none)."""
+    return list(map(_functions().angle, repeat(_textpage_address(textpage), len(indexes)), indexes))
+
+
+def char_indexes(textpage: Any, text_indexes: Sequence[int]) -> list[int]:
+    """pdfium's character index for each text index (UTF-16 units into the page text); -1 where there is none."""
+    return list(map(_functions().char_index, repeat(_textpage_address(textpage), len(text_indexes)), text_indexes))
+
+
+def map_errors(textpage: Any, indexes: Sequence[int]) -> int:
+    """How many of these characters pdfium reports as having a Unicode mapping error."""
+    flags = map(_functions().has_map_error, repeat(_textpage_address(textpage), len(indexes)), indexes)
+    return sum(1 for flag in flags if flag == 1)
