@@ -35,6 +35,15 @@ SEED_VARIABLES: dict[str, tuple[str, str]] = {
     "DRAIN_TIMEOUT": ("worker", "drain_timeout"),
     "LIFECYCLE_HOOK_NAME": ("worker", "lifecycle_hook_name"),
 }
+#: Seed variables that belong to particular source or sink plugins; they are ignored when the
+#: config file chooses another plugin for that section.
+SEED_VARIABLE_PLUGINS: dict[str, tuple[str, ...]] = {
+    "S3_BUCKET": ("s3", "sqs"),
+    "SQS_QUEUE_URL": ("sqs",),
+    "SQS_DLQ_URL": ("sqs",),
+    "OPENSEARCH_ENDPOINT": ("opensearch",),
+    "OPENSEARCH_INDEX": ("opensearch",),
+}
 GENERIC_PREFIX = "EXTRACTKIT__"
 #: Sources that take the worker's size limit, visibility timeout and region as options.
 AWS_SOURCES = ("sqs", "s3")
@@ -317,6 +326,11 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
     sections: dict[str, dict[str, Any]] = {name: dict(raw.get(name, {})) for name in SECTIONS}
     origin: dict[str, str] = {}
     for section, key, value, variable in _environment_overrides(environ):
+        plugins = SEED_VARIABLE_PLUGINS.get(variable)
+        chosen = sections[section].get("type")
+        if plugins and chosen and chosen not in plugins:
+            # The file chose another plugin (a folder source, a local index): this variable is not for it.
+            continue
         sections[section][key] = value
         origin[f"{section}.{key}"] = variable
     # With no source/sink type chosen, the seed's variables pick the AWS plugins.

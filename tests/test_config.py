@@ -107,3 +107,13 @@ def test_fractional_worker_count_and_unknown_progress_word_are_refused():
         load_config(None, {"S3_BUCKET": "b", "EXTRACTKIT__WORKER__PROGRESS": "sometimes"})
     assert load_config(None, {"S3_BUCKET": "b", "EXTRACTKIT__WORKER__PROGRESS": "ON"}).worker["progress"] == "on"
     assert load_config(None, {"S3_BUCKET": "b", "EXTRACTKIT__WORKER__PROGRESS": "yes"}).worker["progress"] == "on"
+
+
+def test_seed_variables_of_another_plugin_do_not_reach_the_chosen_one(tmp_path):
+    path = tmp_path / "w.toml"
+    path.write_text('[source]\ntype = "folder"\npath = "."\n[sink]\ntype = "local_index"\npath = "i.db"\n')
+    environ = {"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200", "S3_BUCKET": "b", "SQS_QUEUE_URL": "http://q"}
+    config = load_config(path, environ)
+    assert config.sink_options() == {"path": "i.db"}
+    assert "bucket" not in config.source_options() and "queue_url" not in config.source_options()
+    assert load_config(None, environ).sink_type == "opensearch"
