@@ -15,7 +15,7 @@ import email.policy
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from extractkit.errors import EncryptedDocument
+from extractkit.errors import CorruptDocument, EncryptedDocument
 from extractkit_plugins.text.html_text import html_to_text
 from extractkit_plugins.text.text_encoding import bom_encoding, decode, decode_declared, utf16_without_bom
 
@@ -70,6 +70,8 @@ def parse_mail(data: bytes, name: str) -> ParsedMail:
     """Parse a message's bytes; raise :class:`EncryptedDocument` for S/MIME or PGP encrypted mail."""
     data, transcoded = _as_ascii_compatible(data)
     message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data)
+    if data.strip() and not message.keys():
+        raise CorruptDocument(f"{name} is not an RFC 822 message: it starts with no header line")
     _refuse_encrypted(message, name)
     mail = ParsedMail(headers=_header_metadata(message), body="", body_type="", body_encoding="")
     texts: list[str] = []
