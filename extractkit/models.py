@@ -63,6 +63,10 @@ class Document:
         return document_id_for(self.uri)
 
 
+#: Mean OCR word confidence (0–100) under which a page is flagged ``low_confidence``.
+LOW_CONFIDENCE = 60.0
+
+
 @dataclass(frozen=True)
 class Page:
     """The text of one page (or sheet, slide, image frame)."""
@@ -72,6 +76,8 @@ class Page:
     ocr: bool = False
     confidence: float | None = None
     engine: str | None = None
+    #: True when OCR read the page with a confidence below :data:`LOW_CONFIDENCE` (the text may be unusable).
+    low_confidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,8 @@ class ExtractionResult:
     extractor: str = ""
     #: Documents inside this one; the pipeline extracts and stores each as a document of its own.
     children: tuple[EmbeddedFile, ...] = ()
+    #: Problems that did not stop the extraction (a page whose OCR timed out, pages read with low confidence).
+    warnings: tuple[str, ...] = ()
 
     @property
     def ocr_pages(self) -> int:
@@ -115,6 +123,7 @@ class ExtractionResult:
             "text": self.text,
             "pages": [asdict(page) for page in self.pages],
             "metadata": dict(self.metadata),
+            "warnings": list(self.warnings),
         }
 
 

@@ -29,7 +29,7 @@ from .errors import (
     UnreadableDocument,
     UnsupportedFormat,
 )
-from .models import Attempt, Document, ExtractionResult, ExtractOptions, Failure, Outcome, Page
+from .models import LOW_CONFIDENCE, Attempt, Document, ExtractionResult, ExtractOptions, Failure, Outcome, Page
 from .normalize import clean_text
 from .plugins import Plugins, load_plugins
 from .selection import rank_extractors
@@ -183,14 +183,49 @@ def _finished_result(result: object, extractor: str, mime_type: str) -> Extracti
             f"(text is {type(result.text).__name__}; pages must be Page objects)",
             retryable_with_other_extractor=True,
         )
+    pages = tuple(_cleaned_page(page) for page in result.pages)
     return dataclasses.replace(
         result,
-        text=clean_text(result.text),
-        pages=tuple(dataclasses.replace(page, text=clean_text(page.text)) for page in result.pages),
+        text=_cleaned_text(result.text, result.pages, pages),
+        pages=pages,
         metadata=json_ready_metadata(result.metadata),
         mime_type=mime_type,
         extractor=extractor,
+        warnings=_warnings(result, pages),
     )
+
+
+def _cleaned_text(text: str, pages: tuple[Page, ...], cleaned: tuple[Page, ...]) -> str:
+    """``clean_text(text)``, known without a pass when the text is its pages, all clean already, joined by blank lines.
+
+    A clean page has no carriage return, control character, trailing space or run of three line
+    breaks, is NFC and has no whitespace at its ends; joined by ``"\\n\\n"`` such pages stay clean.
+    """
+    pages_clean = all(page.text == done.text for page, done in zip(pages, cleaned, strict=True))
+    if pages_clean and text == "\n\n".join(page.text for page in pages if page.text):
+        return text
+    return clean_text(text)
+
+
+def _cleaned_page(page: Page) -> Page:
+    """The page with its text cleaned and low-confidence OCR flagged; the same page when nothing changes."""
+    text = clean_text(page.text)
+    low = page.low_confidence or (page.ocr and page.confidence is not None and page.confidence < LOW_CONFIDENCE)
+    if text == page.text and low == page.low_confidence:
+        return page
+    return dataclasses.replace(page, text=text, low_confidence=low)
+
+
+def _warnings(result: ExtractionResult, pages: tuple[Page, ...]) -> tuple[str, ...]:
+    """The extractor's warnings, its ``metadata["warnings"]``, and one for the pages OCR read poorly."""
+    found = list(result.warnings)
+    extra = result.metadata.get("warnings")
+    if isinstance(extra, (list, tuple)):
+        found.extend(str(item) for item in extra if str(item) not in found)
+    low = [page.number for page in pages if page.low_confidence]
+    if low:
+        found.append(f"OCR confidence under {LOW_CONFIDENCE:.0f} on pages {', '.join(map(str, low))}")
+    return tuple(found)
 
 
 #: Metadata keys whose value names a character encoding, spelled one way (``codecs.lookup(x).name``).

@@ -49,9 +49,18 @@ def result_record(
     }
     if include_pages:
         record["pages"] = [
-            {"number": p.number, "text": p.text, "ocr": p.ocr, "confidence": p.confidence, "engine": p.engine}
+            {
+                "number": p.number,
+                "text": p.text,
+                "ocr": p.ocr,
+                "confidence": p.confidence,
+                "engine": p.engine,
+                "low_confidence": p.low_confidence,
+            }
             for p in result.pages
         ]
+    if result.warnings:
+        record["warnings"] = list(result.warnings)
     if fingerprint:
         record["fingerprint"] = fingerprint
     record["recorded_at"] = now()

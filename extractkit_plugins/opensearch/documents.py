@@ -151,6 +151,8 @@ def _pages(result: ExtractionResult, budget: int) -> tuple[list[dict[str, Any]],
             entry["confidence"] = page.confidence
         if page.engine:
             entry["engine"] = page.engine
+        if page.low_confidence:
+            entry["low_confidence"] = True
         pages.append(entry)
     return pages, truncated
 
@@ -177,6 +179,8 @@ def document_body(
         "status": "indexed",
         **embedding_fields(record),
     }
+    if result.warnings:
+        body["warnings"] = list(result.warnings)
     if index_pages and result.pages:
         body["pages"], pages_truncated = _pages(result, max_content_chars)
         body["content_truncated"] = truncated or pages_truncated
