@@ -99,13 +99,19 @@ def end_to_end(paths: list[Path], workers: int, scratch: Path) -> float:
     worker = WorkerProcess(environment, scratch / "logs")
     try:
         while True:
-            count = opensearch_request(stack.opensearch, "GET", f"/{stack.index}/_count?ignore_unavailable=true")
+            try:
+                count = opensearch_request(stack.opensearch, "GET", f"/{stack.index}/_count?ignore_unavailable=true")
+            except AssertionError:  # the index exists but its shard is not started yet
+                count = None
             if count and count.get("count", 0) >= len(paths):
                 break
             if worker.process.poll() is not None:
                 raise RuntimeError(worker.logs()[-2000:])
             time.sleep(0.05)
-            opensearch_request(stack.opensearch, "POST", f"/{stack.index}/_refresh?ignore_unavailable=true")
+            try:
+                opensearch_request(stack.opensearch, "POST", f"/{stack.index}/_refresh?ignore_unavailable=true")
+            except AssertionError:
+                pass
         elapsed = time.perf_counter() - started
     finally:
         worker.stop()
