@@ -1,6 +1,7 @@
 """Source → fetch → extract → sink batch → acknowledge, with every document stored or recorded.
 
-Up to ``concurrency`` items are fetched and extracted at once (the extraction
+Up to ``concurrency`` items are extracted at once, and ``prefetch`` more are
+fetched meanwhile, so network time overlaps extraction (the extraction
 step is pluggable: ``executor``, which is how the runner moves it into isolated
 child processes). Results and failure records go to the sink through a
 :class:`~extractkit.batching.SinkBatcher`; each source item is acknowledged only
@@ -95,6 +96,7 @@ class Pipeline:
         options: ExtractOptions | None = None,
         executor: Executor | None = None,
         concurrency: int = 1,
+        prefetch: int | None = None,
         temp_dir: str | Path | None = None,
         failure_log: str | Path | None = None,
         retry: RetryPolicy | None = None,
@@ -108,6 +110,10 @@ class Pipeline:
         self.options = options or ExtractOptions()
         self.executor: Executor = executor or InProcessExecutor(self.plugins, self.options)
         self.concurrency = max(1, concurrency)
+        #: Items fetched ahead while others are extracted (network time overlaps extraction);
+        #: at most ``concurrency`` are ever extracted at once.
+        self.prefetch = self.concurrency if prefetch is None else max(0, prefetch)
+        self._extract_slots = threading.BoundedSemaphore(self.concurrency)
         self.temp_dir = Path(temp_dir) if temp_dir else DEFAULT_TEMP_DIR
         self.failure_log = FailureLog(failure_log)
         self.retry = retry or RetryPolicy()
@@ -130,10 +136,10 @@ class Pipeline:
     def run(self, on_outcome: OutcomeCallback | None = None) -> RunStats:
         """Process items until the source is drained or :meth:`stop` is called and the drain ends."""
         self.temp_dir.mkdir(parents=True, exist_ok=True)
-        slots = threading.BoundedSemaphore(self.concurrency)
+        slots = threading.BoundedSemaphore(self.capacity)
         self.source.bind_capacity(self.free_slots)
         self._batcher = SinkBatcher(self.sink, self.retry, self.failure_log)
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="extractkit-item")
+        pool = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="extractkit-item")
         try:
             for item in self._take_items(slots):
                 self._in_flight.add(item)
@@ -177,7 +183,17 @@ class Pipeline:
     def free_slots(self) -> int:
         """How many more items the pipeline can take right now."""
         with self._extracting_lock:
-            return max(0, self.concurrency - self._extracting)
+            return max(0, self.capacity - self._extracting)
+
+    @property
+    def capacity(self) -> int:
+        """Items taken from the source at once: the extraction slots plus the prefetch."""
+        return self.concurrency + self.prefetch
+
+    def _extract(self, document: Document) -> Outcome:
+        """Run the executor in one of the ``concurrency`` extraction slots."""
+        with self._extract_slots:
+            return self.executor(document)
 
     def in_flight(self) -> int:
         """Items taken from the source and not yet acknowledged or released."""
@@ -233,8 +249,8 @@ class Pipeline:
             except DocumentError as error:
                 outcome = Outcome(None, item.uri, failure=failure_from_error(error, uri=item.uri, stage="fetch"))
             else:
-                outcome = self.executor(dataclasses.replace(document, workdir=workdir))
-                children = extract_children(outcome, self.executor, self.options)
+                outcome = self._extract(dataclasses.replace(document, workdir=workdir))
+                children = extract_children(outcome, self._extract, self.options)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)

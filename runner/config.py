@@ -132,6 +132,15 @@ def _progress_mode(value: Any) -> str:
         raise ValueError(f"expected auto, on or off, got {value!r}") from None
 
 
+def _auto_or_count(value: Any) -> int:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return -1
+    number = _as_int(value)
+    if number < -1:
+        raise ValueError(f"expected auto or a count of 0 or more, got {number}")
+    return number
+
+
 def _port(value: Any) -> int:
     number = _as_int(value)
     if not -1 <= number <= 65535:
@@ -170,6 +179,7 @@ WORKER_KEYS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "instance_event_interval": (_positive(_as_float), 5.0),
     "metrics_interval": (_positive(_as_float), 60.0),
     "metrics": (_progress_mode, "auto"),
+    "prefetch": (_auto_or_count, -1),
 }
 #: ``[extract]`` keys whose name differs from their :class:`ExtractOptions` field.
 EXTRACT_ALIASES = {"preferred_extractors": "prefer", "disabled_extractors": "disable"}

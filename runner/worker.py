@@ -128,6 +128,7 @@ class Worker:
                     options=self.options,
                     executor=executor,
                     concurrency=self.config.worker["max_workers"],
+                    prefetch=None if self.config.worker["prefetch"] == -1 else self.config.worker["prefetch"],
                     temp_dir=run_folder.path,
                     failure_log=self.config.worker["failure_log"] or None,
                     retry=RetryPolicy(attempts=self.config.worker["retry_attempts"]),
