@@ -7,11 +7,14 @@ third-party plugin before a builtin). Config can prefer or disable names.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from .plugins import BUILTIN, Registration
 
 NO_MATCH = 99
+#: Rankings kept (per table, MIME type and options) before the cache starts over.
+MAX_CACHED_RANKINGS = 512
+_RANKINGS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[Registration, ...]]] = {}
 
 
 def normalise_mime(mime_type: str) -> str:
@@ -38,13 +41,35 @@ def rank_extractors(
     preferred: Iterable[str] = (),
     disabled: Iterable[str] = (),
 ) -> list[Registration]:
-    """Return the extractors that handle ``mime_type``, best first."""
+    """Return the extractors that handle ``mime_type``, best first.
+
+    The ranking is kept per registration table, MIME type and options, and made again whenever the
+    table's registrations (or their classes' MIME types and priorities) are not the ones it was made from.
+    """
     mime_type = normalise_mime(mime_type)
-    preferred = list(preferred)
-    disabled_names = set(disabled)
+    preferred = tuple(preferred)
+    disabled_names = frozenset(disabled)
+    snapshot = tuple(
+        (registration, registration.cls.mime_types, registration.cls.priority)
+        for registration in registrations.values()
+    )
+    key = (id(registrations), mime_type, preferred, disabled_names)
+    cached = _RANKINGS.get(key)
+    if cached is not None and cached[0] == snapshot:
+        return list(cached[1])
+    ranked = _rank(registrations, mime_type, preferred, disabled_names)
+    if len(_RANKINGS) >= MAX_CACHED_RANKINGS:
+        _RANKINGS.clear()
+    _RANKINGS[key] = (snapshot, tuple(ranked))
+    return ranked
+
+
+def _rank(
+    registrations: Mapping[str, Registration], mime_type: str, preferred: tuple[str, ...], disabled: frozenset[str]
+) -> list[Registration]:
     ranked = []
     for registration in registrations.values():
-        if registration.name in disabled_names:
+        if registration.name in disabled:
             continue
         level = min((match_level(p, mime_type) for p in registration.cls.mime_types), default=NO_MATCH)
         if level == NO_MATCH:

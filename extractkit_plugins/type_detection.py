@@ -27,6 +27,7 @@ OUTLOOK_MSG = "application/vnd.ms-outlook"
 #: An OOXML package encrypted with a password (an OLE2 file holding EncryptionInfo and EncryptedPackage).
 ENCRYPTED_OOXML = "application/x-tika-ooxml-protected"
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+PDF_SIGNATURE = b"%PDF-"
 #: Top-level OLE2 stream names (lower case) that say which legacy Office application wrote the file.
 OLE2_MAIN_STREAMS = (("worddocument", DOC), ("workbook", XLS), ("book", XLS), ("powerpoint document", PPT))
 ODF_PREFIX = "application/vnd.oasis.opendocument."
@@ -296,6 +297,9 @@ def _epub_type(path: Path) -> str | None:
 
 def detect(path: Path, name: str = "") -> str:
     """Return the MIME type of the file at ``path``; ``name`` is only a hint."""
+    if _head(path, len(PDF_SIGNATURE)) == PDF_SIGNATURE:
+        # libmagic's PDF rule is this signature at offset 0, and no check below overrides its answer.
+        return "application/pdf"
     mime_type = _magic_mime(path).lower()
     suffix = Path(name or path.name).suffix.lower()
     office = _office_container_type(path)

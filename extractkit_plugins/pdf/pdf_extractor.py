@@ -35,8 +35,16 @@ from extractkit.normalize import contains_cjk_letters
 from extractkit_plugins.extras import require
 from extractkit_plugins.image.ocr_engines import PageNotes
 
-from .pdf_layout import UPRIGHT_TOLERANCE, arrange, measure_lines, needs_arranging, runs_vertically
+from .pdf_layout import (
+    UPRIGHT_TOLERANCE,
+    arrange,
+    is_tabular_text,
+    measure_lines,
+    needs_arranging,
+    runs_vertically,
+)
 from .pdf_text_quality import SPARSE, TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
+from .pdfium_bulk import metadata_texts
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -63,6 +71,7 @@ _METADATA_FIELDS = {
     "Producer": "producer",
 }
 _METADATA_DATES = {"CreationDate": "created", "ModDate": "modified"}
+_METADATA_KEYS = (*_METADATA_FIELDS, *_METADATA_DATES)
 
 
 def check_page_count(document: Document, count: int, options: ExtractOptions) -> None:
@@ -154,7 +163,7 @@ def read_metadata(pdf: Any) -> dict[str, Any]:
     import pypdfium2.raw as pdfium_c
 
     metadata: dict[str, Any] = {}
-    info = pdf.get_metadata_dict(skip_empty=True)
+    info = metadata_texts(pdf, _METADATA_KEYS)
     for key, field in _METADATA_FIELDS.items():
         value = str(info.get(key, "")).replace("\x00", "").strip()
         if value:
@@ -283,16 +292,17 @@ def page_text(textpage: Any, page_width: float = 0.0) -> str:
     if not raw_text:
         return ""
     lines = geometry = None
+    tabular = is_tabular_text(raw_text)
     if contains_cjk_letters(raw_text):  # only Japanese and Chinese are set in vertical columns
         lines = _lines_with_offsets(raw_text)
         geometry = measure_lines(textpage, lines)
         if runs_vertically(lines, geometry):
             raw_text = "\n".join(_vertical_reading_order(textpage, lines))
             lines = None
-    elif needs_arranging(textpage, raw_text):
+    elif needs_arranging(textpage, raw_text, tabular):
         lines = _lines_with_offsets(raw_text)
     if lines is not None:
-        raw_text = arrange(textpage, lines, page_width, geometry)
+        raw_text = arrange(textpage, lines, page_width, geometry, tabular)
     text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     # pdfium marks a hyphen that breaks a word at a line end with U+0002, and the document's own
     # hyphen there (where its font maps none) with the non-character U+FFFE.

@@ -19,13 +19,14 @@ Every function takes the caller's (locked) pypdfium2 text page; nothing here loc
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from typing import Any, NamedTuple
 
 from extractkit.normalize import contains_cjk_letters, join_wrapped_lines
 
-from .pdfium_chars import CharBoxes, char_angles, char_indexes, loose_boxes
+from .pdfium_bulk import CharBoxes, char_angles, char_indexes, loose_boxes
 
 #: A gap between two characters of a tabular line wider than this share of the font size is a space.
 TABLE_GAP_EM = 0.3
@@ -63,8 +64,20 @@ class LineGeometry(NamedTuple):
 
 def is_tabular(lines: list[str]) -> bool:
     """True when many lines hold three or more numbers: a table of figures."""
+    if len(lines) < TABLE_MIN_LINES:
+        return False
     numeric = sum(1 for line in lines if len(_NUMBER.findall(line)) >= 3)
     return numeric >= TABLE_MIN_LINES and numeric >= TABLE_LINE_SHARE * len(lines)
+
+
+def is_tabular_text(text: str) -> bool:
+    """:func:`is_tabular` of the text's lines; text with too few numbers in all for a table is told at once.
+
+    A number never spans a line break, so the whole text holds the sum of its lines' numbers.
+    """
+    if len(_NUMBER.findall(text)) < 3 * TABLE_MIN_LINES:
+        return False
+    return is_tabular(text.splitlines())
 
 
 def char_index(textpage: Any, text_index: int) -> int:
@@ -213,13 +226,14 @@ def wrapped_flags(lines: list[str], geometry: list[LineGeometry | None], page_wi
     lines must be wrapped for the margin to count, so a list of short lines is never joined.
     """
     flags = [False] * len(lines)
-    upright = [g for g in geometry if g is not None and is_upright(g.angle)]
+    ups = [g is not None and is_upright(g.angle) for g in geometry]
+    upright = [g for g, up in zip(geometry, ups, strict=True) if up]
     if not upright or page_width <= 0:
         return flags
     edge = page_width - max(0.0, min(g.first[0] for g in upright))
     for index, g in enumerate(geometry[:-1]):
         following = geometry[index + 1]
-        if g is None or following is None or not (is_upright(g.angle) and is_upright(following.angle)):
+        if g is None or following is None or not (ups[index] and ups[index + 1]):
             continue
         flags[index] = g.last[2] + following.head_width >= edge - WRAP_TOLERANCE_EM * g.size
     if sum(flags) < WRAP_MIN_LINES:
@@ -254,27 +268,39 @@ def spaced_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
 
     Loose boxes (the glyphs' advance cells, as tall as the font) abut within a word, so the gap
     between them is the white space the page really shows. Only characters of words two or more
-    long can have such a gap inside them; their boxes are fetched from pdfium in one pass.
+    long can have such a gap inside them; their boxes are fetched from pdfium in one pass and the
+    gaps of the whole page measured at once.
     """
     starts = _contiguous_starts(textpage, lines)
-    plans: list[tuple[list[int], list[int] | None]] = []
-    wanted: list[int] = []
-    for (line, offset), start in zip(lines, starts, strict=True):
-        if start is None:  # characters without an index, or indexes out of step: every character is measured
-            indexes = _char_indexes(textpage, line, offset)
-            plans.append((indexes, None))
-            wanted.extend(indexes)
-        else:
-            positions = [position for word in _LONG_WORD.finditer(line) for position in range(*word.span())]
-            plans.append((positions, positions))
-            wanted.extend(start + position for position in positions)
-    boxes = loose_boxes(textpage, wanted)
-    spaced, begin = [], 0
-    for (line, _), (indexes, positions) in zip(lines, plans, strict=True):
-        end = begin + len(indexes)
-        edges = CharBoxes(*(edge[begin:end] for edge in boxes))
-        spaced.append(_spaced_slowly(line, indexes, edges) if positions is None else _spaced(line, positions, edges))
-        begin = end
+    positions: list[int] = []  # text offsets of the characters measured
+    indexes: list[int] = []  # and their pdfium character indexes
+    spaced = [line for line, _ in lines]
+    for number, ((line, offset), start) in enumerate(zip(lines, starts, strict=True)):
+        if start is None:  # characters without an index, or indexes out of step: measured one by one
+            line_indexes = _char_indexes(textpage, line, offset)
+            spaced[number] = _spaced_slowly(line, line_indexes, loose_boxes(textpage, line_indexes))
+            continue
+        for word in _LONG_WORD.finditer(line):
+            begin, end = word.span()
+            positions.extend(range(offset + begin, offset + end))
+            indexes.extend(range(start + begin, start + end))
+    lefts, bottoms, rights, tops = loose_boxes(textpage, indexes)
+    # Text offsets of neighbours in one word differ by one; a line break keeps lines apart.
+    cuts = [
+        position
+        for position, previous, left, bottom, top, previous_right in zip(
+            positions[1:], positions, lefts[1:], bottoms[1:], tops[1:], rights, strict=False
+        )
+        if position == previous + 1 and left - previous_right > TABLE_GAP_EM * (abs(top - bottom) or 10.0)
+    ]
+    offsets = [offset for _, offset in lines]
+    line_cuts: dict[int, list[int]] = {}
+    for position in cuts:
+        number = bisect.bisect_right(offsets, position) - 1
+        line_cuts.setdefault(number, []).append(position - offsets[number])
+    for number, at in line_cuts.items():
+        line = spaced[number]
+        spaced[number] = " ".join(line[begin:end] for begin, end in zip([0, *at], [*at, len(line)], strict=True))
     return spaced
 
 
@@ -304,21 +330,6 @@ def _contiguous_starts(textpage: Any, lines: list[tuple[str, int]]) -> list[int 
     return starts
 
 
-def _spaced(line: str, positions: list[int], boxes: CharBoxes) -> str:
-    """The line with a space before each measured character that stands clear of the one before it in its word."""
-    lefts, bottoms, rights, tops = boxes
-    cuts = [
-        position
-        for position, previous, left, bottom, top, previous_right in zip(
-            positions[1:], positions, lefts[1:], bottoms[1:], tops[1:], rights, strict=False
-        )
-        if position == previous + 1 and left - previous_right > TABLE_GAP_EM * (abs(top - bottom) or 10.0)
-    ]
-    if not cuts:
-        return line
-    return " ".join(line[begin:end] for begin, end in zip([0, *cuts], [*cuts, len(line)], strict=True))
-
-
 def _spaced_slowly(line: str, indexes: list[int], boxes: CharBoxes) -> str:
     out: list[str] = []
     previous_right: float | None = None
@@ -334,27 +345,39 @@ def _spaced_slowly(line: str, indexes: list[int], boxes: CharBoxes) -> str:
     return "".join(out)
 
 
-def needs_arranging(textpage: Any, text: str) -> bool:
-    """True when a page's text needs :func:`arrange`: CJK text, a table of figures, or turned glyphs."""
+def needs_arranging(textpage: Any, text: str, tabular: bool | None = None) -> bool:
+    """True when a page's text needs :func:`arrange`: CJK text, a table of figures, or turned glyphs.
+
+    ``tabular`` is :func:`is_tabular_text` of ``text`` where the caller has it already.
+    """
     import pypdfium2.raw as pdfium_c
 
-    if contains_cjk_letters(text) or is_tabular(text.splitlines()):
+    if tabular is None:
+        tabular = is_tabular_text(text)
+    if tabular or contains_cjk_letters(text):
         return True
     first = char_index(textpage, _utf16_length(text[: len(text) - len(text.lstrip())]))
     return first >= 0 and not is_upright(math.degrees(pdfium_c.FPDFText_GetCharAngle(textpage, first)))
 
 
 def arrange(
-    textpage: Any, lines: list[tuple[str, int]], page_width: float, geometry: list[LineGeometry | None] | None = None
+    textpage: Any,
+    lines: list[tuple[str, int]],
+    page_width: float,
+    geometry: list[LineGeometry | None] | None = None,
+    tabular: bool | None = None,
 ) -> str:
     """A horizontal page's text with gaps, order and soft line breaks fixed from the character boxes.
 
     Prose in columns keeps pdfium's order; tables and turned text are put top to bottom.
+    ``geometry`` and ``tabular`` are :func:`measure_lines` and :func:`is_tabular` of ``lines``
+    where the caller has them already.
     """
     texts = [line for line, _ in lines]
     if geometry is None:
         geometry = measure_lines(textpage, lines)
-    tabular = is_tabular(texts)
+    if tabular is None:
+        tabular = is_tabular(texts)
     if tabular:
         texts = spaced_lines(textpage, lines)
     turned = any(g is not None and not is_upright(g.angle) for g in geometry)

@@ -40,7 +40,6 @@ MAPPING_SAMPLE = 256
 #: U+FFFD and the non-characters, private-use code points, and control characters other than
 #: tab and line breaks: what a glyph without a Unicode mapping comes out as.
 _UNMAPPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd-\uffff\U000f0000-\U0010ffff]")
-_WHITESPACE = re.compile(r"\s+")
 #: How deep into form XObjects, and through how many objects, images are looked for.
 FORM_DEPTH = 4
 MAX_OBJECTS_SCANNED = 20_000
@@ -67,7 +66,7 @@ def is_unmapped(char: str) -> bool:
 
 def visible_characters(text: str) -> int:
     """Characters that are not whitespace."""
-    return len(text) - sum(len(run) for run in _WHITESPACE.findall(text))
+    return sum(map(len, text.split()))  # str.split() splits at exactly what the regex class \s matches
 
 
 def sparse_limit(page_area: float) -> int:
@@ -107,16 +106,14 @@ def pdfium_flagged_share(textpage: Any) -> float:
     flagged) and broken ones (most flagged) at an eighth of the cost; only an unclear first
     sample is followed by the full :data:`MAPPING_SAMPLE`.
     """
-    import pypdfium2.raw as pdfium_c
+    from .pdfium_bulk import map_errors
 
     count = textpage.count_chars()
     if count <= 0:
         return 0.0
-    raw = textpage.raw
-    has_error = pdfium_c.FPDFText_HasUnicodeMapError
     for sample in (FIRST_MAPPING_SAMPLE, MAPPING_SAMPLE):
         indexes = range(0, count, max(1, count // sample))
-        share = sum(1 for index in indexes if has_error(raw, index) == 1) / len(indexes)
+        share = map_errors(textpage, indexes) / len(indexes)
         if share == 0.0 or share >= 2 * MAX_UNMAPPED_SHARE or len(indexes) >= count:
             return share
     return share

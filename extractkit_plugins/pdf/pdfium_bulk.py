@@ -1,10 +1,10 @@
-"""pdfium's per-character boxes and angles, fetched for many characters in one pass.
+"""pdfium calls made many at a time: character boxes, angles, index lookups, mapping errors, metadata.
 
 pypdfium2's bindings check every pointer argument against its declared type, which makes one
 ``FPDFText_GetLooseCharBox`` call cost about a microsecond. Here the same pdfium functions are
 called through prototypes that take plain addresses, mapped over all the characters at once, with
 the boxes written into one ctypes array: about a third of the cost per character. The caller holds
-the pdfium lock and keeps the text page open while these run.
+the pdfium lock and keeps the document or text page open while these run.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class _Functions(NamedTuple):
     angle: Callable[..., float]
     char_index: Callable[..., int]
     has_map_error: Callable[..., int]
+    meta_text: Callable[..., int]
 
 
 @lru_cache(maxsize=1)
@@ -42,11 +43,19 @@ def _functions() -> _Functions:
         angle=bind(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float, page, number),
         char_index=bind(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int, page, number),
         has_map_error=bind(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int, page, number),
+        meta_text=bind(
+            pdfium_c.FPDF_GetMetaText, ctypes.c_ulong, page, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_ulong
+        ),
     )
 
 
 def _textpage_address(textpage: Any) -> int:
-    return int(ctypes.cast(textpage.raw, ctypes.c_void_p).value or 0)
+    return _address(textpage.raw)
+
+
+def _address(pointer: Any) -> int:
+    """The address a ctypes pointer holds (read from its own storage, without a cast)."""
+    return int(ctypes.c_void_p.from_buffer(pointer).value or 0)
 
 
 class CharBoxes(NamedTuple):
@@ -89,3 +98,20 @@ def map_errors(textpage: Any, indexes: Sequence[int]) -> int:
     """How many of these characters pdfium reports as having a Unicode mapping error."""
     flags = map(_functions().has_map_error, repeat(_textpage_address(textpage), len(indexes)), indexes)
     return sum(1 for flag in flags if flag == 1)
+
+
+def metadata_texts(pdf: Any, keys: Sequence[str]) -> dict[str, str]:
+    """The document information entries named by ``keys`` (``Title``, ``Author``...); a missing one is ``""``."""
+    get_text = _functions().meta_text
+    document = _address(pdf.raw)
+    texts = {}
+    for key in keys:
+        tag = key.encode("utf-8")
+        size = get_text(document, tag, None, 0)
+        if size <= 2:  # nothing but the terminating NUL
+            texts[key] = ""
+            continue
+        buffer = ctypes.create_string_buffer(size)
+        get_text(document, tag, buffer, size)
+        texts[key] = buffer.raw[: size - 2].decode("utf-16-le")
+    return texts
