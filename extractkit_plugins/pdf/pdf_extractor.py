@@ -36,7 +36,6 @@ from extractkit_plugins.extras import require
 from extractkit_plugins.image.ocr_engines import PageNotes
 
 from .pdf_layout import (
-    UPRIGHT_TOLERANCE,
     arrange,
     is_tabular_text,
     measure_lines,
@@ -44,7 +43,7 @@ from .pdf_layout import (
     runs_vertically,
 )
 from .pdf_text_quality import SPARSE, TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
-from .pdfium_bulk import metadata_texts
+from .pdfium_bulk import char_indexes, metadata_texts, tight_boxes
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -340,34 +339,44 @@ def _utf16_length(text: str) -> int:
 Box = tuple[float, float, float, float]
 
 
-def _measure(textpage: Any, line: str, offset: int) -> tuple[Box, bool] | None:
-    """The box spanned by a line's first and last visible characters, and whether its glyphs stand upright."""
-    import pypdfium2.raw as pdfium_c
+def _line_boxes(textpage: Any, lines: list[tuple[str, int]]) -> list[Box | None]:
+    """The box spanned by each line's first and last visible characters (their tight boxes); ``None`` for a blank one.
 
-    first, last = len(line) - len(line.lstrip()), len(line.rstrip()) - 1
-    if last < first:
-        return None
-    boxes, upright = [], True
-    for position in (first, last):
-        index = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, offset + _utf16_length(line[:position]))
-        if index < 0:
+    A character pdfium has no index for is left out; a line with neither is ``None``.
+    """
+    ends: list[tuple[int, int] | None] = []
+    for line, offset in lines:
+        first, last = len(line) - len(line.lstrip()), len(line.rstrip()) - 1
+        ends.append(
+            None if last < first else (offset + _utf16_length(line[:first]), offset + _utf16_length(line[:last]))
+        )
+    indexes = char_indexes(textpage, [index for pair in ends if pair is not None for index in pair])
+    lefts, bottoms, rights, tops = tight_boxes(textpage, indexes)
+    spans: list[Box | None] = []
+    position = 0
+    for pair in ends:
+        if pair is None:
+            spans.append(None)
             continue
-        boxes.append(textpage.get_charbox(index))
-        turned = math.degrees(pdfium_c.FPDFText_GetCharAngle(textpage, index)) % 360
-        upright = upright and min(turned, 360 - turned) <= UPRIGHT_TOLERANCE
-    if not boxes:
-        return None
-    box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-    return box, upright
+        found = [at for at in (position, position + 1) if indexes[at] >= 0]
+        position += 2
+        if not found:
+            spans.append(None)
+            continue
+        spans.append(
+            (
+                min(lefts[at] for at in found),
+                min(bottoms[at] for at in found),
+                max(rights[at] for at in found),
+                max(tops[at] for at in found),
+            )
+        )
+    return spans
 
 
 def _vertical_reading_order(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
     """Columns grouped into tiers top to bottom; within a tier, columns right to left."""
-    boxed = []
-    for line, offset in lines:
-        measured = _measure(textpage, line, offset)
-        if measured is not None:
-            boxed.append((line, measured[0]))
+    boxed = [(line, box) for (line, _), box in zip(lines, _line_boxes(textpage, lines), strict=True) if box is not None]
     boxed.sort(key=lambda item: -item[1][3])
     tiers: list[list[tuple[str, Box]]] = []
     tier_bottom = math.inf

@@ -22,6 +22,7 @@ RECT_SIZE = 16
 
 class _Functions(NamedTuple):
     loose_box: Callable[..., int]
+    tight_box: Callable[..., int]
     angle: Callable[..., float]
     char_index: Callable[..., int]
     has_map_error: Callable[..., int]
@@ -40,6 +41,7 @@ def _functions() -> _Functions:
     page, number = ctypes.c_void_p, ctypes.c_int
     return _Functions(
         loose_box=bind(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, page, number, ctypes.c_void_p),
+        tight_box=bind(pdfium_c.FPDFText_GetCharBox, ctypes.c_int, page, number, *(ctypes.c_void_p,) * 4),
         angle=bind(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float, page, number),
         char_index=bind(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int, page, number),
         has_map_error=bind(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int, page, number),
@@ -82,6 +84,20 @@ def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     deque(map(get_box, repeat(page, count), indexes, range(base, base + RECT_SIZE * count, RECT_SIZE)), maxlen=0)
     values = memoryview(rects).cast("B").cast("f").tolist() if count else []
     return CharBoxes(values[0::4], values[3::4], values[2::4], values[1::4])
+
+
+def tight_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
+    """The tight box (the glyph's own outline) of each character index; a refused index gets a zero box."""
+    count = len(indexes)
+    get_box = _functions().tight_box
+    values = (ctypes.c_double * (4 * count))()
+    base = ctypes.addressof(values)
+    page = _textpage_address(textpage)
+    # pdfium writes left, right, bottom, top: four doubles per character, in that order.
+    corners = (range(base + corner, base + 32 * count, 32) for corner in (0, 8, 16, 24))
+    deque(map(get_box, repeat(page, count), indexes, *corners), maxlen=0)
+    flat = memoryview(values).cast("B").cast("d").tolist() if count else []
+    return CharBoxes(flat[0::4], flat[2::4], flat[1::4], flat[3::4])
 
 
 def char_angles(textpage: Any, indexes: Sequence[int]) -> list[float]:
