@@ -20,6 +20,7 @@ Every function takes the caller's (locked) pypdfium2 text page; nothing here loc
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from typing import Any, NamedTuple
@@ -75,7 +76,7 @@ def is_tabular_text(text: str) -> bool:
 
     A number never spans a line break, so the whole text holds the sum of its lines' numbers.
     """
-    if len(_NUMBER.findall(text)) < 3 * TABLE_MIN_LINES:
+    if sum(1 for _ in itertools.islice(_NUMBER.finditer(text), 3 * TABLE_MIN_LINES)) < 3 * TABLE_MIN_LINES:
         return False
     return is_tabular(text.splitlines())
 
@@ -119,21 +120,22 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     measurable = [span for span in wanted if span is not None]
     lefts, bottoms, rights, tops = loose_boxes(textpage, [index for span in measurable for index in span])
     turns = char_angles(textpage, [span[0] for span in measurable])
-    measured: list[LineGeometry | None] = []
-    position = 0
-    for span in wanted:
-        if span is None:
-            measured.append(None)
-            continue
-        angle = math.degrees(turns[position // 3]) % 360
-        start = (lefts[position], bottoms[position], rights[position], tops[position])
-        tail = position + 1
-        end = (lefts[tail], bottoms[tail], rights[tail], tops[tail])
-        size = max(abs(end[3] - end[1]), abs(end[2] - end[0]) if not is_upright(angle) else 0.0) or 10.0
-        head_width = rights[position + 2] - start[0] if span[2] >= 0 else size
-        measured.append(LineGeometry(start, end, size, angle, head_width))
-        position += 3
-    return measured
+    firsts = list(zip(lefts[0::3], bottoms[0::3], rights[0::3], tops[0::3], strict=True))
+    lasts = list(zip(lefts[1::3], bottoms[1::3], rights[1::3], tops[1::3], strict=True))
+    degrees = [math.degrees(turn) % 360 for turn in turns]
+    sizes = [
+        max(abs(top - bottom), abs(right - left) if not is_upright(angle) else 0.0) or 10.0
+        for (left, bottom, right, top), angle in zip(lasts, degrees, strict=True)
+    ]
+    measured_spans = iter(
+        [
+            LineGeometry(first, last, size, angle, head_right - first[0] if span[2] >= 0 else size)
+            for first, last, size, angle, head_right, span in zip(
+                firsts, lasts, sizes, degrees, rights[2::3], measurable, strict=True
+            )
+        ]
+    )
+    return [None if span is None else next(measured_spans) for span in wanted]
 
 
 def _indexes_are_offsets(textpage: Any, lines: list[tuple[str, int]]) -> bool:
@@ -273,18 +275,18 @@ def spaced_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
     """
     starts = _contiguous_starts(textpage, lines)
     positions: list[int] = []  # text offsets of the characters measured
-    indexes: list[int] = []  # and their pdfium character indexes
+    shifts: list[tuple[int, int]] = []  # (how many of them, pdfium index minus text offset) line by line
     spaced = [line for line, _ in lines]
     for number, ((line, offset), start) in enumerate(zip(lines, starts, strict=True)):
         if start is None:  # characters without an index, or indexes out of step: measured one by one
             line_indexes = _char_indexes(textpage, line, offset)
             spaced[number] = _spaced_slowly(line, line_indexes, loose_boxes(textpage, line_indexes))
             continue
+        before = len(positions)
         for word in _LONG_WORD.finditer(line):
-            begin, end = word.span()
-            positions.extend(range(offset + begin, offset + end))
-            indexes.extend(range(start + begin, start + end))
-    lefts, bottoms, rights, tops = loose_boxes(textpage, indexes)
+            positions.extend(range(offset + word.start(), offset + word.end()))
+        shifts.append((len(positions) - before, start - offset))
+    lefts, bottoms, rights, tops = loose_boxes(textpage, _shifted(positions, shifts))
     # Text offsets of neighbours in one word differ by one; a line break keeps lines apart.
     cuts = [
         position
@@ -302,6 +304,17 @@ def spaced_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
         line = spaced[number]
         spaced[number] = " ".join(line[begin:end] for begin, end in zip([0, *at], [*at, len(line)], strict=True))
     return spaced
+
+
+def _shifted(positions: list[int], shifts: list[tuple[int, int]]) -> list[int]:
+    """The text offsets moved by each line's shift: pdfium's character indexes (the same list where none moves)."""
+    if not any(shift for _, shift in shifts):
+        return positions
+    moved, begin = [], 0
+    for count, shift in shifts:
+        moved.extend(position + shift for position in positions[begin : begin + count])
+        begin += count
+    return moved
 
 
 def _contiguous_starts(textpage: Any, lines: list[tuple[str, int]]) -> list[int | None]:
