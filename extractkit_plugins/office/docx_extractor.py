@@ -1,4 +1,4 @@
-"""Word extractor plugin: registers the extractor; the parsing lives in :mod:`extractkit_plugins.office.docx_reader`.
+"""Word extractor plugin: registers the extractor; the parsing lives in :mod:`.docx_reader`.
 
 The reader's libraries load only when a Word file is extracted, so loading the
 plugins stays fast.
@@ -10,12 +10,11 @@ import io
 
 from extractkit import hookimpl
 from extractkit.hookspecs import RegisterClass, RegisterSample
-from extractkit.interfaces import Extractor
-from extractkit.models import Document, ExtractionResult
-from extractkit_plugins.extras import require
+
+from .ooxml_plugin import OoxmlExtractor
 
 
-class DocxExtractor(Extractor):
+class DocxExtractor(OoxmlExtractor):
     """Extracts body text, tables, text boxes, headers, footers and notes from Word files."""
 
     name = "docx"
@@ -25,15 +24,9 @@ class DocxExtractor(Extractor):
         "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
         "application/vnd.ms-word.template.macroEnabled.12",
     )
-    priority = 50
-
-    def extract(self, document: Document) -> ExtractionResult:
-        """Check the package, then read it with the Word reader."""
-        require("docx", "office", "read .docx files")
-        require("lxml", "office", "read .docx files")
-        from .docx_reader import DocxReader
-
-        return DocxReader(self.options).extract(document)
+    library = "docx"
+    suffix = ".docx"
+    reader = ("docx_reader", "DocxReader")
 
 
 @hookimpl

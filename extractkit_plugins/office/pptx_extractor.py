@@ -10,12 +10,11 @@ import io
 
 from extractkit import hookimpl
 from extractkit.hookspecs import RegisterClass, RegisterSample
-from extractkit.interfaces import Extractor
-from extractkit.models import Document, ExtractionResult
-from extractkit_plugins.extras import require
+
+from .ooxml_plugin import OoxmlExtractor
 
 
-class PptxExtractor(Extractor):
+class PptxExtractor(OoxmlExtractor):
     """Extracts slide text, tables, grouped shapes and speaker notes, one page per slide."""
 
     name = "pptx"
@@ -25,15 +24,9 @@ class PptxExtractor(Extractor):
         "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
         "application/vnd.openxmlformats-officedocument.presentationml.template",
     )
-    priority = 50
-
-    def extract(self, document: Document) -> ExtractionResult:
-        """Check the package, then read it with the PowerPoint reader."""
-        require("pptx", "office", "read .pptx files")
-        require("lxml", "office", "read .pptx files")
-        from .pptx_reader import PptxReader
-
-        return PptxReader(self.options).extract(document)
+    library = "pptx"
+    suffix = ".pptx"
+    reader = ("pptx_reader", "PptxReader")
 
 
 @hookimpl

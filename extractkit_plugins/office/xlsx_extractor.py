@@ -1,6 +1,6 @@
-"""Excel extractor plugin: registers the extractor; the parsing lives in :mod:`extractkit_plugins.office.xlsx_reader`.
+"""Excel extractor plugin: registers the extractor; the parsing lives in :mod:`.xlsx_reader`.
 
-The reader's libraries load only when a Excel file is extracted, so loading the
+The reader's libraries load only when an Excel file is extracted, so loading the
 plugins stays fast.
 """
 
@@ -10,12 +10,11 @@ import io
 
 from extractkit import hookimpl
 from extractkit.hookspecs import RegisterClass, RegisterSample
-from extractkit.interfaces import Extractor
-from extractkit.models import Document, ExtractionResult
-from extractkit_plugins.extras import require
+
+from .ooxml_plugin import OoxmlExtractor
 
 
-class XlsxExtractor(Extractor):
+class XlsxExtractor(OoxmlExtractor):
     """Extracts every worksheet's cell values, one page per sheet."""
 
     name = "xlsx"
@@ -25,15 +24,9 @@ class XlsxExtractor(Extractor):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
         "application/vnd.ms-excel.template.macroEnabled.12",
     )
-    priority = 50
-
-    def extract(self, document: Document) -> ExtractionResult:
-        """Check the package, then read it with the Excel reader."""
-        require("openpyxl", "office", "read .xlsx files")
-        require("lxml", "office", "read .xlsx files")
-        from .xlsx_reader import XlsxReader
-
-        return XlsxReader(self.options).extract(document)
+    library = "openpyxl"
+    suffix = ".xlsx"
+    reader = ("xlsx_reader", "XlsxReader")
 
 
 @hookimpl
