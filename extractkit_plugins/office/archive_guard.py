@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import codecs
 import re
-import struct
 import zipfile
 import zlib
-from pathlib import Path
 from typing import IO
 from xml.etree.ElementTree import ParseError
 
@@ -31,6 +29,7 @@ from lxml import etree
 
 from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge
 from extractkit.models import Document, ExtractOptions
+from extractkit_plugins.archive.zip_directory import read_directory_counts
 
 #: Parts smaller than this may compress very well (tiny repetitive XML) without being a bomb.
 RATIO_GRACE_BYTES = 1024 * 1024
@@ -43,12 +42,6 @@ MAX_PROLOG_BYTES = 1024 * 1024
 #: OOXML uses only these compression methods.
 ALLOWED_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
-_EOCD = struct.Struct("<4s4H2LH")
-_EOCD_SIGNATURE = b"PK\x05\x06"
-_ZIP64_LOCATOR = struct.Struct("<4sLQL")
-_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
-_ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
-_MAX_COMMENT = 0xFFFF
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 _READ_CHUNK = 64 * 1024
 _FIRST_PROLOG_CHUNK = 1024
@@ -105,41 +98,6 @@ def check_directory_size(document: Document, options: ExtractOptions) -> None:
             f"{document.name} lists {entries} zip entries ({directory_size} bytes of directory), "
             f"over the limit of {limit} (max_archive_entries); it is not a normal Office file"
         )
-
-
-def read_directory_counts(path: Path) -> tuple[int, int]:
-    """Return (entry count, central directory size in bytes) from the zip's end records.
-
-    Returns ``(0, 0)`` when no end record is found; :func:`open_archive` then
-    reports the file as damaged.
-    """
-    with path.open("rb") as handle:
-        handle.seek(0, 2)
-        file_size = handle.tell()
-        tail_size = min(file_size, _EOCD.size + _MAX_COMMENT)
-        handle.seek(file_size - tail_size)
-        tail = handle.read(tail_size)
-        position = tail.rfind(_EOCD_SIGNATURE)
-        if position < 0 or len(tail) - position < _EOCD.size:
-            return 0, 0
-        fields = _EOCD.unpack_from(tail, position)
-        entries, directory_size = fields[4], fields[5]
-        if entries != 0xFFFF and directory_size != 0xFFFFFFFF:
-            return entries, directory_size
-        return _zip64_counts(handle, file_size - tail_size + position, (entries, directory_size))
-
-
-def _zip64_counts(handle: IO[bytes], eocd_offset: int, fallback: tuple[int, int]) -> tuple[int, int]:
-    locator_offset = eocd_offset - _ZIP64_LOCATOR.size
-    record_offset = locator_offset - _ZIP64_EOCD.size
-    if record_offset < 0:
-        return fallback
-    handle.seek(record_offset)
-    record = handle.read(_ZIP64_EOCD.size)
-    if len(record) < _ZIP64_EOCD.size or not record.startswith(_ZIP64_EOCD_SIGNATURE):
-        return fallback
-    fields = _ZIP64_EOCD.unpack(record)
-    return fields[7], fields[8]
 
 
 def check_entries(document: Document, infos: list[zipfile.ZipInfo], options: ExtractOptions) -> None:
