@@ -42,6 +42,10 @@ Executor = Callable[[Document], Outcome]
 OutcomeCallback = Callable[[Outcome], None]
 
 
+class _NotStarted(Exception):
+    """A prefetched document was not extracted because the pipeline is stopping."""
+
+
 class _InFlight:
     """The items taken from the source and not yet acknowledged or released."""
 
@@ -112,7 +116,7 @@ class Pipeline:
         self.concurrency = max(1, concurrency)
         #: Items fetched ahead while others are extracted (network time overlaps extraction);
         #: at most ``concurrency`` are ever extracted at once.
-        self.prefetch = self.concurrency if prefetch is None else max(0, prefetch)
+        self.prefetch = max(8, 2 * self.concurrency) if prefetch is None else max(0, prefetch)
         self._extract_slots = threading.BoundedSemaphore(self.concurrency)
         self.temp_dir = Path(temp_dir) if temp_dir else DEFAULT_TEMP_DIR
         self.failure_log = FailureLog(failure_log)
@@ -191,9 +195,18 @@ class Pipeline:
         return self.concurrency + self.prefetch
 
     def _extract(self, document: Document) -> Outcome:
-        """Run the executor in one of the ``concurrency`` extraction slots."""
-        with self._extract_slots:
+        """Run the executor in one of the ``concurrency`` extraction slots.
+
+        A prefetched document still waiting for a slot when the pipeline stops is not
+        started: :class:`_NotStarted` hands its item straight back to the source.
+        """
+        while not self._extract_slots.acquire(timeout=0.2):
+            if self._stopping.is_set() and document.depth == 0:
+                raise _NotStarted
+        try:
             return self.executor(document)
+        finally:
+            self._extract_slots.release()
 
     def in_flight(self) -> int:
         """Items taken from the source and not yet acknowledged or released."""
@@ -249,7 +262,12 @@ class Pipeline:
             except DocumentError as error:
                 outcome = Outcome(None, item.uri, failure=failure_from_error(error, uri=item.uri, stage="fetch"))
             else:
-                outcome = self._extract(dataclasses.replace(document, workdir=workdir))
+                try:
+                    outcome = self._extract(dataclasses.replace(document, workdir=workdir))
+                except _NotStarted:
+                    if self._in_flight.finish(item):
+                        self._safe_release(item, 0)
+                    return
                 children = extract_children(outcome, self._extract, self.options)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
