@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from .models import Attempt
 
+
 class ExitCode(IntEnum):
     """Every exit status extractkit uses: the CLI, the errors and the isolated children share these."""
 
