@@ -7,6 +7,7 @@ third-party plugin before a builtin). Config can prefer or disable names.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Iterable, Mapping
 
 from .plugins import BUILTIN, Registration
@@ -14,6 +15,8 @@ from .plugins import BUILTIN, Registration
 NO_MATCH = 99
 #: Rankings kept (per table, MIME type and options) before the cache starts over.
 MAX_CACHED_RANKINGS = 512
+#: What a ranking is made from besides the registrations themselves: their classes' MIME types and priorities.
+_RANKED_BY = operator.attrgetter("cls.mime_types", "cls.priority")
 _RANKINGS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[Registration, ...]]] = {}
 
 
@@ -49,10 +52,8 @@ def rank_extractors(
     mime_type = normalise_mime(mime_type)
     preferred = tuple(preferred)
     disabled_names = frozenset(disabled)
-    snapshot = tuple(
-        (registration, registration.cls.mime_types, registration.cls.priority)
-        for registration in registrations.values()
-    )
+    current = tuple(registrations.values())
+    snapshot = (current, tuple(map(_RANKED_BY, current)))
     key = (id(registrations), mime_type, preferred, disabled_names)
     cached = _RANKINGS.get(key)
     if cached is not None and cached[0] == snapshot:

@@ -37,6 +37,7 @@ from extractkit_plugins.image.ocr_engines import PageNotes
 
 from .pdf_layout import (
     arrange,
+    in_bmp,
     is_tabular_text,
     measure_lines,
     needs_arranging,
@@ -292,7 +293,8 @@ def page_text(textpage: Any, page_width: float = 0.0) -> str:
         return ""
     lines = geometry = None
     tabular = is_tabular_text(raw_text)
-    if contains_cjk_letters(raw_text):  # only Japanese and Chinese are set in vertical columns
+    cjk = contains_cjk_letters(raw_text)
+    if cjk:  # only Japanese and Chinese are set in vertical columns
         lines = _lines_with_offsets(raw_text)
         geometry = measure_lines(textpage, lines)
         if runs_vertically(lines, geometry):
@@ -301,7 +303,7 @@ def page_text(textpage: Any, page_width: float = 0.0) -> str:
     elif needs_arranging(textpage, raw_text, tabular):
         lines = _lines_with_offsets(raw_text)
     if lines is not None:
-        raw_text = arrange(textpage, lines, page_width, geometry, tabular)
+        raw_text = arrange(textpage, lines, page_width, geometry, tabular, cjk)
     text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     # pdfium marks a hyphen that breaks a word at a line end with U+0002, and the document's own
     # hyphen there (where its font maps none) with the non-character U+FFFE.
@@ -326,9 +328,10 @@ def _lines_with_offsets(text: str) -> list[tuple[str, int]]:
     """Each line of pdfium's text with its start offset in UTF-16 units (pdfium's text indexes)."""
     lines = []
     offset = 0
+    measure = len if in_bmp(text) else _utf16_length  # one unit a character in the BMP
     for line in text.splitlines(keepends=True):
         lines.append((line.rstrip("\r\n"), offset))
-        offset += _utf16_length(line)
+        offset += measure(line)
     return lines
 
 

@@ -20,7 +20,6 @@ Every function takes the caller's (locked) pypdfium2 text page; nothing here loc
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import re
 from typing import Any, NamedTuple
@@ -48,7 +47,11 @@ ROW_TOLERANCE = 0.5
 
 _FIRST_WORD = re.compile(r"[\x21-\x7e]+|.")
 _LONG_WORD = re.compile(r"\S{2,}")
-_NUMBER = re.compile(r"(?<!\S)[-+(]?[$€¥£]?\d[\d,.]*%?\)?(?!\S)")
+#: A number: a word (white space on both sides) of an optional sign or parenthesis, an optional
+#: currency sign, a digit, then digits, commas and points, an optional ``%`` and ``)``. And what
+#: such a word starts with besides a digit.
+_NUMBER_WORD = re.compile(r"[-+(]?[$€¥£]?\d[\d,.]*%?\)?")
+_NUMBER_STARTS = frozenset("-+($€¥£")
 Box = tuple[float, float, float, float]
 
 
@@ -67,7 +70,7 @@ def is_tabular(lines: list[str]) -> bool:
     """True when many lines hold three or more numbers: a table of figures."""
     if len(lines) < TABLE_MIN_LINES:
         return False
-    numeric = sum(1 for line in lines if len(_NUMBER.findall(line)) >= 3)
+    numeric = sum(1 for line in lines if count_numbers(line, 3) >= 3)
     return numeric >= TABLE_MIN_LINES and numeric >= TABLE_LINE_SHARE * len(lines)
 
 
@@ -76,9 +79,25 @@ def is_tabular_text(text: str) -> bool:
 
     A number never spans a line break, so the whole text holds the sum of its lines' numbers.
     """
-    if sum(1 for _ in itertools.islice(_NUMBER.finditer(text), 3 * TABLE_MIN_LINES)) < 3 * TABLE_MIN_LINES:
+    if count_numbers(text, 3 * TABLE_MIN_LINES) < 3 * TABLE_MIN_LINES:
         return False
     return is_tabular(text.splitlines())
+
+
+def count_numbers(text: str, enough: int) -> int:
+    """How many numbers (``_NUMBER_WORD`` words) the text holds, counting no further than ``enough``.
+
+    ``str.split()`` splits at exactly what the regex class ``\\s`` matches. Only words that start
+    as a number are matched, and they are few in prose.
+    """
+    found = 0
+    for word in text.split():
+        first = word[0]
+        if (first in _NUMBER_STARTS or first.isdecimal()) and _NUMBER_WORD.fullmatch(word):
+            found += 1
+            if found >= enough:
+                break
+    return found
 
 
 def char_index(textpage: Any, text_index: int) -> int:
@@ -118,10 +137,13 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
         spans = [None if span is None else next(found) for span in spans]
     wanted = [span if span is not None and span[0] >= 0 and span[1] >= 0 else None for span in spans]
     measurable = [span for span in wanted if span is not None]
-    lefts, bottoms, rights, tops = loose_boxes(textpage, [index for span in measurable for index in span])
+    # A line's first word is often its first character (one CJK letter), and a short line's last one too.
+    unique = list(dict.fromkeys(index for span in measurable for index in span))
+    boxes = dict(zip(unique, zip(*loose_boxes(textpage, unique), strict=True), strict=True))
     turns = char_angles(textpage, [span[0] for span in measurable])
-    firsts = list(zip(lefts[0::3], bottoms[0::3], rights[0::3], tops[0::3], strict=True))
-    lasts = list(zip(lefts[1::3], bottoms[1::3], rights[1::3], tops[1::3], strict=True))
+    firsts = [boxes[span[0]] for span in measurable]
+    lasts = [boxes[span[1]] for span in measurable]
+    head_rights = [boxes[span[2]][2] for span in measurable]
     degrees = [math.degrees(turn) % 360 for turn in turns]
     sizes = [
         max(abs(top - bottom), abs(right - left) if not is_upright(angle) else 0.0) or 10.0
@@ -131,7 +153,7 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
         [
             LineGeometry(first, last, size, angle, head_right - first[0] if span[2] >= 0 else size)
             for first, last, size, angle, head_right, span in zip(
-                firsts, lasts, sizes, degrees, rights[2::3], measurable, strict=True
+                firsts, lasts, sizes, degrees, head_rights, measurable, strict=True
             )
         ]
     )
@@ -147,7 +169,7 @@ def _indexes_are_offsets(textpage: Any, lines: list[tuple[str, int]]) -> bool:
     if not lines:
         return False
     probes = [(line, offset) for line, offset in (*lines[::4], lines[-1]) if line]
-    if any(max(line) >= "\U00010000" for line, _ in probes):
+    if any(not in_bmp(line) for line, _ in probes):
         return False
     ends = [offset + len(line) - 1 for line, offset in probes]
     return char_indexes(textpage, ends) == ends
@@ -163,16 +185,26 @@ def runs_vertically(lines: list[tuple[str, int]], geometry: list[LineGeometry | 
     for (line, _), g in zip(lines, geometry, strict=True):
         if g is None or len(line.strip()) < 3:
             continue
-        left, right = min(g.first[0], g.last[0]), max(g.first[2], g.last[2])
-        bottom, top = min(g.first[1], g.last[1]), max(g.first[3], g.last[3])
+        (left, bottom, right, top), (left_2, bottom_2, right_2, top_2) = g.first, g.last
+        # The span of the two boxes, written out: min() and max() calls cost more than the test.
+        width = (right_2 if right_2 > right else right) - (left_2 if left_2 < left else left)
+        height = (top_2 if top_2 > top else top) - (bottom_2 if bottom_2 < bottom else bottom)
         turned = min(g.angle, 360 - g.angle)
-        if turned <= UPRIGHT_TOLERANCE and top - bottom > 2 * (right - left):
+        if turned <= UPRIGHT_TOLERANCE and height > 2 * width:
             vertical += 1
         else:
             horizontal += 1
         if vertical + horizontal >= ORIENTATION_SAMPLE_LINES:
             break
     return vertical >= 2 and vertical > 0.6 * (vertical + horizontal)
+
+
+def in_bmp(text: str) -> bool:
+    """True when every character is in the Basic Multilingual Plane: one UTF-16 unit each, as pdfium counts.
+
+    Told from the UTF-16 encoding's length, which is much cheaper than ``max(text)`` on long text.
+    """
+    return text.isascii() or len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
 
 
 def _utf16_length(text: str) -> int:
@@ -254,7 +286,7 @@ def _char_indexes(textpage: Any, line: str, offset: int) -> list[int]:
     Within a line of BMP characters the indexes run on one by one; that is checked at both ends,
     and otherwise every character is asked for.
     """
-    if line and max(line) < "\U00010000":
+    if line and in_bmp(line):
         first, last = char_index(textpage, offset), char_index(textpage, offset + len(line) - 1)
         if first >= 0 and last - first == len(line) - 1:
             return list(range(first, last + 1))
@@ -322,7 +354,7 @@ def _contiguous_starts(textpage: Any, lines: list[tuple[str, int]]) -> list[int 
 
     Within a line of BMP characters the indexes run on one by one; that is checked at both ends.
     """
-    probed = [bool(line) and max(line) < "\U00010000" for line, _ in lines]
+    probed = [bool(line) and in_bmp(line) for line, _ in lines]
     ends = char_indexes(
         textpage,
         [
@@ -379,12 +411,13 @@ def arrange(
     page_width: float,
     geometry: list[LineGeometry | None] | None = None,
     tabular: bool | None = None,
+    cjk: bool | None = None,
 ) -> str:
     """A horizontal page's text with gaps, order and soft line breaks fixed from the character boxes.
 
     Prose in columns keeps pdfium's order; tables and turned text are put top to bottom.
-    ``geometry`` and ``tabular`` are :func:`measure_lines` and :func:`is_tabular` of ``lines``
-    where the caller has them already.
+    ``geometry``, ``tabular`` and ``cjk`` are :func:`measure_lines`, :func:`is_tabular` and
+    whether any line holds a CJK letter, where the caller knows them already.
     """
     texts = [line for line, _ in lines]
     if geometry is None:
@@ -399,6 +432,8 @@ def arrange(
     if order is not None:
         texts = [texts[index] for index in order]
         geometry = [geometry[index] for index in order]
-    if any(contains_cjk_letters(text) for text in texts):
+    if cjk is None:
+        cjk = any(contains_cjk_letters(text) for text in texts)
+    if cjk:
         return join_wrapped_lines(texts, wrapped_flags(texts, geometry, page_width))
     return "\n".join(texts)
