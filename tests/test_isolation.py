@@ -353,6 +353,7 @@ path = {json.dumps(str(tmp_path / "out.jsonl"))}
 [worker]
 max_workers = {WORKERS}
 processing_timeout = 15
+seconds_per_page = 10
 memory_limit_mb = {MEMORY_LIMIT_MB}
 recycle_after = 20
 temp_dir = {json.dumps(str(tmp_path / "work"))}

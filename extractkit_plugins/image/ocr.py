@@ -125,6 +125,7 @@ def ocr_image(
     """OCR a decoded Pillow image, in grey and deskewed, from a private temporary file that is always deleted."""
     from PIL import Image as PILImage
 
+    rendered_dpi = dpi  # known when the caller rendered the page (a PDF); a file's stated DPI may be wrong
     if dpi is None:
         stated = image.info.get("dpi", (None,))[0]
         dpi = estimate_dpi(float(stated) if stated else None)
@@ -133,7 +134,7 @@ def ocr_image(
     skew = skew_angle(image)
     if skew:
         image = image.rotate(skew, resample=PILImage.Resampling.BICUBIC, expand=True, fillcolor=255)
-    factor = upscale_factor(image)
+    factor = upscale_factor(image, rendered_dpi)
     if factor > 1.0:
         image = upscaled(image, factor)
         dpi = round(dpi * factor)
