@@ -2,10 +2,10 @@
 
 pypdfium2's bindings check every pointer argument against its declared type, so one
 ``FPDFText_GetLooseCharBox`` call and reading its rectangle take about 10,000 instructions
-(measured with callgrind). Here the same pdfium functions are called through prototypes that take
-plain addresses and keep the GIL, mapped over all the characters at once, with the boxes written
-into one ctypes array and read back in one piece: under half of that. The caller holds the pdfium
-lock and keeps the document or text page open while these run.
+(measured with callgrind). Here the same pdfium functions are called without declared argument
+types (see :func:`_functions`), mapped over all the characters at once, with the boxes written
+into one ctypes array and read back in one piece: about a third of that. The caller holds the
+pdfium lock and keeps the document or text page open while these run.
 """
 
 from __future__ import annotations
@@ -32,26 +32,38 @@ class _Functions(NamedTuple):
 
 @lru_cache(maxsize=1)
 def _functions() -> _Functions:
-    """The pdfium text functions used here, through prototypes that take plain addresses."""
+    """The pdfium functions used here, called without pypdfium2's argument checks.
+
+    The per-character ones take no declared argument types: every call passes the text page as
+    one ``c_void_p``, the index as a Python int (a C ``int``, as declared in pdfium) and outputs as
+    ``byref`` offsets into one array, which ctypes hands over without converting anything.
+    ``FPDF_GetMetaText`` (a few calls a document) keeps its types, for its ``unsigned long``.
+    PYFUNCTYPE keeps the GIL: these calls are shorter than releasing and taking it again, and the
+    caller holds the pdfium lock anyway.
+    """
     import pypdfium2.raw as pdfium_c
 
     def bind(function: Any, result: Any, *arguments: Any) -> Callable[..., Any]:
-        # PYFUNCTYPE keeps the GIL: these calls take a fraction of a microsecond, less than releasing
-        # and taking it again, and the caller holds the pdfium lock anyway.
         address = int(ctypes.cast(function, ctypes.c_void_p).value or 0)
-        return ctypes.PYFUNCTYPE(result, *arguments)(address)
+        bound = ctypes.PYFUNCTYPE(result, *arguments)(address)
+        if not arguments:
+            bound.argtypes = None
+        return bound
 
-    page, number = ctypes.c_void_p, ctypes.c_int
     return _Functions(
-        loose_box=bind(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, page, number, ctypes.c_void_p),
-        tight_box=bind(pdfium_c.FPDFText_GetCharBox, ctypes.c_int, page, number, *(ctypes.c_void_p,) * 4),
-        angle=bind(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float, page, number),
-        char_index=bind(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int, page, number),
-        has_map_error=bind(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int, page, number),
+        loose_box=bind(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int),
+        tight_box=bind(pdfium_c.FPDFText_GetCharBox, ctypes.c_int),
+        angle=bind(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float),
+        char_index=bind(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int),
+        has_map_error=bind(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int),
         meta_text=bind(
-            pdfium_c.FPDF_GetMetaText, ctypes.c_ulong, page, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_ulong
+            pdfium_c.FPDF_GetMetaText, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_ulong
         ),
     )
+
+
+def _textpage_pointer(textpage: Any) -> ctypes.c_void_p:
+    return ctypes.c_void_p(_textpage_address(textpage))
 
 
 def _textpage_address(textpage: Any) -> int:
@@ -81,10 +93,9 @@ def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     count = len(indexes)
     get_box = _functions().loose_box
     rects = (ctypes.c_float * (4 * count))()
-    base = ctypes.addressof(rects)
-    page = _textpage_address(textpage)
+    outputs = map(ctypes.byref, repeat(rects, count), range(0, RECT_SIZE * count, RECT_SIZE))
     # The array starts zeroed, so a refused index (the call returns 0) keeps an empty box.
-    deque(map(get_box, repeat(page, count), indexes, range(base, base + RECT_SIZE * count, RECT_SIZE)), maxlen=0)
+    deque(map(get_box, repeat(_textpage_pointer(textpage), count), indexes, outputs), maxlen=0)
     values = memoryview(rects).cast("B").cast("f").tolist() if count else []
     return CharBoxes(values[0::4], values[3::4], values[2::4], values[1::4])
 
@@ -94,28 +105,26 @@ def tight_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     count = len(indexes)
     get_box = _functions().tight_box
     values = (ctypes.c_double * (4 * count))()
-    base = ctypes.addressof(values)
-    page = _textpage_address(textpage)
     # pdfium writes left, right, bottom, top: four doubles per character, in that order.
-    corners = (range(base + corner, base + 32 * count, 32) for corner in (0, 8, 16, 24))
-    deque(map(get_box, repeat(page, count), indexes, *corners), maxlen=0)
+    corners = (map(ctypes.byref, repeat(values, count), range(corner, 32 * count, 32)) for corner in (0, 8, 16, 24))
+    deque(map(get_box, repeat(_textpage_pointer(textpage), count), indexes, *corners), maxlen=0)
     flat = memoryview(values).cast("B").cast("d").tolist() if count else []
     return CharBoxes(flat[0::4], flat[2::4], flat[1::4], flat[3::4])
 
 
 def char_angles(textpage: Any, indexes: Sequence[int]) -> list[float]:
     """Each character's angle in radians, as ``FPDFText_GetCharAngle`` gives it (-1 where it has none)."""
-    return list(map(_functions().angle, repeat(_textpage_address(textpage), len(indexes)), indexes))
+    return list(map(_functions().angle, repeat(_textpage_pointer(textpage), len(indexes)), indexes))
 
 
 def char_indexes(textpage: Any, text_indexes: Sequence[int]) -> list[int]:
     """pdfium's character index for each text index (UTF-16 units into the page text); -1 where there is none."""
-    return list(map(_functions().char_index, repeat(_textpage_address(textpage), len(text_indexes)), text_indexes))
+    return list(map(_functions().char_index, repeat(_textpage_pointer(textpage), len(text_indexes)), text_indexes))
 
 
 def map_errors(textpage: Any, indexes: Sequence[int]) -> int:
     """How many of these characters pdfium reports as having a Unicode mapping error."""
-    flags = map(_functions().has_map_error, repeat(_textpage_address(textpage), len(indexes)), indexes)
+    flags = map(_functions().has_map_error, repeat(_textpage_pointer(textpage), len(indexes)), indexes)
     return sum(1 for flag in flags if flag == 1)
 
 
