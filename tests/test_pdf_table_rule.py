@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from extractkit_plugins.pdf.pdf_layout import count_numbers, is_tabular, is_tabular_text
+from extractkit_plugins.pdf.pdf_tables import count_numbers, is_tabular, is_tabular_text
 
 #: The rule as a pattern over the whole text: a number with white space (or the text's ends) on both sides.
 NUMBER = re.compile(r"(?<!\S)[-+(]?[$€¥£]?\d[\d,.]*%?\)?(?!\S)")

@@ -20,10 +20,8 @@ runs outside the lock.
 from __future__ import annotations
 
 import math
-import re
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -43,8 +41,9 @@ from .pdf_layout import (
     needs_arranging,
     runs_vertically,
 )
+from .pdf_metadata import pdf_date_to_iso, read_metadata  # noqa: F401 (pdf_date_to_iso is part of this module's API)
 from .pdf_text_quality import SPARSE, TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
-from .pdfium_bulk import char_indexes, metadata_texts, tight_boxes
+from .pdfium_bulk import char_indexes, tight_boxes
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -58,20 +57,6 @@ MAX_RASTER_PIXELS = 40_000_000
 MAX_RASTER_SIDE = 30_000
 
 _PDFIUM_ERROR_NAMES = {1: "unknown error", 2: "file error", 3: "format error", 6: "page error"}
-_PDF_DATE = re.compile(
-    r"^(?:D:)?(?P<year>\d{4})(?P<month>\d{2})?(?P<day>\d{2})?(?P<hour>\d{2})?(?P<minute>\d{2})?(?P<second>\d{2})?"
-    r"\s*(?P<sign>[Zz+\-])?\s*(?P<tz_hour>\d{2})?'?\s*(?P<tz_minute>\d{2})?'?"
-)
-_METADATA_FIELDS = {
-    "Title": "title",
-    "Author": "author",
-    "Subject": "subject",
-    "Keywords": "keywords",
-    "Creator": "creator",
-    "Producer": "producer",
-}
-_METADATA_DATES = {"CreationDate": "created", "ModDate": "modified"}
-_METADATA_KEYS = (*_METADATA_FIELDS, *_METADATA_DATES)
 
 
 def check_page_count(document: Document, count: int, options: ExtractOptions) -> None:
@@ -156,66 +141,6 @@ def open_pdf(document: Document, password: str = "") -> Any:
     if password:
         raise EncryptedDocument(f"{document.name} is encrypted and the configured pdf_password does not open it")
     raise EncryptedDocument(f"{document.name} is encrypted with a user password; set pdf_password to read it")
-
-
-def read_metadata(pdf: Any) -> dict[str, Any]:
-    """Title, author, dates (ISO 8601), producer, page count and whether the file is encrypted."""
-    import pypdfium2.raw as pdfium_c
-
-    metadata: dict[str, Any] = {}
-    info = metadata_texts(pdf, _METADATA_KEYS)
-    for key, field in _METADATA_FIELDS.items():
-        value = str(info.get(key, "")).replace("\x00", "").strip()
-        if value:
-            metadata[field] = value
-    for key, field in _METADATA_DATES.items():
-        parsed = pdf_date_to_iso(str(info.get(key, "")))
-        if parsed:
-            metadata[field] = parsed
-    version = pdf.get_version()
-    if version:
-        metadata["pdf_version"] = f"{version // 10}.{version % 10}"
-    metadata["page_count"] = len(pdf)
-    metadata["encrypted"] = pdfium_c.FPDF_GetSecurityHandlerRevision(pdf) != -1
-    return metadata
-
-
-def pdf_date_to_iso(value: str) -> str | None:
-    """Turn a PDF date (``D:20140509193727+02'00'``) into ISO 8601, keeping only the precision given."""
-    match = _PDF_DATE.match(value.strip())
-    if not match:
-        return None
-    parts = match.groupdict()
-    try:
-        if parts["month"] is None:
-            return f"{int(parts['year']):04d}"
-        if parts["day"] is None:
-            datetime(int(parts["year"]), int(parts["month"]), 1)
-            return f"{parts['year']}-{parts['month']}"
-        moment = datetime(
-            int(parts["year"]),
-            int(parts["month"]),
-            int(parts["day"]),
-            int(parts["hour"] or 0),
-            int(parts["minute"] or 0),
-            int(parts["second"] or 0),
-            tzinfo=_pdf_timezone(parts),
-        )
-    except ValueError:
-        return None
-    if parts["hour"] is None:
-        return moment.date().isoformat()
-    return moment.isoformat()
-
-
-def _pdf_timezone(parts: dict[str, str | None]) -> timezone | None:
-    sign = parts["sign"]
-    if sign is None:
-        return None
-    if sign in "Zz" and not int(parts["tz_hour"] or 0) and not int(parts["tz_minute"] or 0):
-        return UTC
-    offset = timedelta(hours=int(parts["tz_hour"] or 0), minutes=int(parts["tz_minute"] or 0))
-    return timezone(-offset if sign == "-" else offset)
 
 
 def read_page(pdf: Any, index: int, name: str, options: ExtractOptions) -> PageReading:

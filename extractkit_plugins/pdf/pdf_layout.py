@@ -7,8 +7,7 @@ heuristics see one. Three things go wrong on real documents, and each is fixed f
   90 degrees (a landscape table on a portrait page) comes out bottom line first. Lines are put
   top to bottom in the frame of their own glyphs when they are not already;
 * **word gaps in tables**: right-aligned numeric columns sit closer than pdfium's space threshold,
-  so ``0 0`` becomes ``00``. On tabular pages every gap wider than :data:`TABLE_GAP_EM` of the font
-  size becomes a space;
+  so ``0 0`` becomes ``00``; :mod:`.pdf_tables` puts the spaces back on tabular pages;
 * **soft line breaks**: a Japanese paragraph wrapped at the right margin continues on the next
   line without a space. A line is *wrapped* when the next line's first word would not have fit
   before the right margin (which mirrors the left one), as a typesetter decides; the joining
@@ -19,20 +18,31 @@ Every function takes the caller's (locked) pypdfium2 text page; nothing here loc
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from typing import Any, NamedTuple
 
 from extractkit.normalize import contains_cjk_letters, join_wrapped_lines
 
-from .pdfium_bulk import CharBoxes, char_angles, char_indexes, loose_boxes
+from .pdf_tables import TABLE_GAP_EM, is_tabular, is_tabular_text, spaced_lines
+from .pdfium_bulk import char_angles, char_index, char_indexes, in_bmp, loose_boxes, utf16_length
 
-#: A gap between two characters of a tabular line wider than this share of the font size is a space.
-TABLE_GAP_EM = 0.3
-#: A page is tabular when this many lines, and this share of them, hold three numbers or more.
-TABLE_MIN_LINES = 5
-TABLE_LINE_SHARE = 0.3
+__all__ = [
+    "TABLE_GAP_EM",
+    "LineGeometry",
+    "arrange",
+    "in_bmp",
+    "is_tabular",
+    "is_tabular_text",
+    "is_upright",
+    "measure_lines",
+    "needs_arranging",
+    "runs_vertically",
+    "spaced_lines",
+    "top_to_bottom",
+    "wrapped_flags",
+]
+
 #: A line is wrapped when the next line's first word would have ended within this many font sizes of
 #: the right margin (or past it), had it been set on the line.
 WRAP_TOLERANCE_EM = 0.5
@@ -46,12 +56,6 @@ UPRIGHT_TOLERANCE = 10.0
 ROW_TOLERANCE = 0.5
 
 _FIRST_WORD = re.compile(r"[\x21-\x7e]+|.")
-_LONG_WORD = re.compile(r"\S{2,}")
-#: A number: a word (white space on both sides) of an optional sign or parenthesis, an optional
-#: currency sign, a digit, then digits, commas and points, an optional ``%`` and ``)``. And what
-#: such a word starts with besides a digit.
-_NUMBER_WORD = re.compile(r"[-+(]?[$€¥£]?\d[\d,.]*%?\)?")
-_NUMBER_STARTS = frozenset("-+($€¥£")
 Box = tuple[float, float, float, float]
 
 
@@ -64,47 +68,6 @@ class LineGeometry(NamedTuple):
     angle: float
     #: Width of the line's first word (a run of Latin characters, or one CJK character).
     head_width: float = 0.0
-
-
-def is_tabular(lines: list[str]) -> bool:
-    """True when many lines hold three or more numbers: a table of figures."""
-    if len(lines) < TABLE_MIN_LINES:
-        return False
-    numeric = sum(1 for line in lines if count_numbers(line, 3) >= 3)
-    return numeric >= TABLE_MIN_LINES and numeric >= TABLE_LINE_SHARE * len(lines)
-
-
-def is_tabular_text(text: str) -> bool:
-    """:func:`is_tabular` of the text's lines; text with too few numbers in all for a table is told at once.
-
-    A number never spans a line break, so the whole text holds the sum of its lines' numbers.
-    """
-    if count_numbers(text, 3 * TABLE_MIN_LINES) < 3 * TABLE_MIN_LINES:
-        return False
-    return is_tabular(text.splitlines())
-
-
-def count_numbers(text: str, enough: int) -> int:
-    """How many numbers (``_NUMBER_WORD`` words) the text holds, counting no further than ``enough``.
-
-    ``str.split()`` splits at exactly what the regex class ``\\s`` matches. Only words that start
-    as a number are matched, and they are few in prose.
-    """
-    found = 0
-    for word in text.split():
-        first = word[0]
-        if (first in _NUMBER_STARTS or first.isdecimal()) and _NUMBER_WORD.fullmatch(word):
-            found += 1
-            if found >= enough:
-                break
-    return found
-
-
-def char_index(textpage: Any, text_index: int) -> int:
-    """pdfium's character index for a text index (UTF-16 units into the page text)."""
-    import pypdfium2.raw as pdfium_c
-
-    return int(pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, text_index))
 
 
 def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeometry | None]:
@@ -126,9 +89,9 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
         else:
             spans.append(
                 (
-                    offset + _utf16_length(line[:first]),
-                    offset + _utf16_length(line[:last]),
-                    offset + _utf16_length(line[:word_end]),
+                    offset + utf16_length(line[:first]),
+                    offset + utf16_length(line[:last]),
+                    offset + utf16_length(line[:word_end]),
                 )
             )
     if not identity:  # text offsets to pdfium's character indexes
@@ -197,18 +160,6 @@ def runs_vertically(lines: list[tuple[str, int]], geometry: list[LineGeometry | 
         if vertical + horizontal >= ORIENTATION_SAMPLE_LINES:
             break
     return vertical >= 2 and vertical > 0.6 * (vertical + horizontal)
-
-
-def in_bmp(text: str) -> bool:
-    """True when every character is in the Basic Multilingual Plane: one UTF-16 unit each, as pdfium counts.
-
-    Told from the UTF-16 encoding's length, which is much cheaper than ``max(text)`` on long text.
-    """
-    return text.isascii() or len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
-
-
-def _utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _frame(angle: float) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -280,116 +231,6 @@ def is_upright(angle: float) -> bool:
     return min(angle % 360, 360 - angle % 360) < 1.0
 
 
-def _char_indexes(textpage: Any, line: str, offset: int) -> list[int]:
-    """pdfium's character index of every character of a line (-1 where it has none).
-
-    Within a line of BMP characters the indexes run on one by one; that is checked at both ends,
-    and otherwise every character is asked for.
-    """
-    if line and in_bmp(line):
-        first, last = char_index(textpage, offset), char_index(textpage, offset + len(line) - 1)
-        if first >= 0 and last - first == len(line) - 1:
-            return list(range(first, last + 1))
-    indexes, position = [], offset
-    for char in line:
-        indexes.append(char_index(textpage, position))
-        position += _utf16_length(char)
-    return indexes
-
-
-def spaced_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
-    """Every line with a space put at each gap wider than TABLE_GAP_EM between two characters of a word.
-
-    Loose boxes (the glyphs' advance cells, as tall as the font) abut within a word, so the gap
-    between them is the white space the page really shows. Only characters of words two or more
-    long can have such a gap inside them; their boxes are fetched from pdfium in one pass and the
-    gaps of the whole page measured at once.
-    """
-    starts = _contiguous_starts(textpage, lines)
-    positions: list[int] = []  # text offsets of the characters measured
-    shifts: list[tuple[int, int]] = []  # (how many of them, pdfium index minus text offset) line by line
-    spaced = [line for line, _ in lines]
-    for number, ((line, offset), start) in enumerate(zip(lines, starts, strict=True)):
-        if start is None:  # characters without an index, or indexes out of step: measured one by one
-            line_indexes = _char_indexes(textpage, line, offset)
-            spaced[number] = _spaced_slowly(line, line_indexes, loose_boxes(textpage, line_indexes))
-            continue
-        before = len(positions)
-        for word in _LONG_WORD.finditer(line):
-            positions.extend(range(offset + word.start(), offset + word.end()))
-        shifts.append((len(positions) - before, start - offset))
-    lefts, bottoms, rights, tops = loose_boxes(textpage, _shifted(positions, shifts))
-    # Text offsets of neighbours in one word differ by one; a line break keeps lines apart.
-    cuts = [
-        position
-        for position, previous, left, bottom, top, previous_right in zip(
-            positions[1:], positions, lefts[1:], bottoms[1:], tops[1:], rights, strict=False
-        )
-        if position == previous + 1 and left - previous_right > TABLE_GAP_EM * (abs(top - bottom) or 10.0)
-    ]
-    offsets = [offset for _, offset in lines]
-    line_cuts: dict[int, list[int]] = {}
-    for position in cuts:
-        number = bisect.bisect_right(offsets, position) - 1
-        line_cuts.setdefault(number, []).append(position - offsets[number])
-    for number, at in line_cuts.items():
-        line = spaced[number]
-        spaced[number] = " ".join(line[begin:end] for begin, end in zip([0, *at], [*at, len(line)], strict=True))
-    return spaced
-
-
-def _shifted(positions: list[int], shifts: list[tuple[int, int]]) -> list[int]:
-    """The text offsets moved by each line's shift: pdfium's character indexes (the same list where none moves)."""
-    if not any(shift for _, shift in shifts):
-        return positions
-    moved, begin = [], 0
-    for count, shift in shifts:
-        moved.extend(position + shift for position in positions[begin : begin + count])
-        begin += count
-    return moved
-
-
-def _contiguous_starts(textpage: Any, lines: list[tuple[str, int]]) -> list[int | None]:
-    """For each line whose characters have consecutive pdfium indexes, the first one; else ``None``.
-
-    Within a line of BMP characters the indexes run on one by one; that is checked at both ends.
-    """
-    probed = [bool(line) and in_bmp(line) for line, _ in lines]
-    ends = char_indexes(
-        textpage,
-        [
-            index
-            for (line, offset), ok in zip(lines, probed, strict=True)
-            if ok
-            for index in (offset, offset + len(line) - 1)
-        ],
-    )
-    starts: list[int | None] = []
-    found = iter(ends)
-    for (line, _), ok in zip(lines, probed, strict=True):
-        if not line:
-            starts.append(0)
-            continue
-        first, last = (next(found), next(found)) if ok else (-1, -1)
-        starts.append(first if first >= 0 and last - first == len(line) - 1 else None)
-    return starts
-
-
-def _spaced_slowly(line: str, indexes: list[int], boxes: CharBoxes) -> str:
-    out: list[str] = []
-    previous_right: float | None = None
-    for char, index, left, bottom, right, top in zip(line, indexes, *boxes, strict=True):
-        if char.isspace() or index < 0:
-            out.append(char)
-            previous_right = None if char.isspace() else previous_right
-            continue
-        if previous_right is not None and left - previous_right > TABLE_GAP_EM * (abs(top - bottom) or 10.0):
-            out.append(" ")
-        out.append(char)
-        previous_right = right
-    return "".join(out)
-
-
 def needs_arranging(textpage: Any, text: str, tabular: bool | None = None) -> bool:
     """True when a page's text needs :func:`arrange`: CJK text, a table of figures, or turned glyphs.
 
@@ -401,7 +242,7 @@ def needs_arranging(textpage: Any, text: str, tabular: bool | None = None) -> bo
         tabular = is_tabular_text(text)
     if tabular or contains_cjk_letters(text):
         return True
-    first = char_index(textpage, _utf16_length(text[: len(text) - len(text.lstrip())]))
+    first = char_index(textpage, utf16_length(text[: len(text) - len(text.lstrip())]))
     return first >= 0 and not is_upright(math.degrees(pdfium_c.FPDFText_GetCharAngle(textpage, first)))
 
 

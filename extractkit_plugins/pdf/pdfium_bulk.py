@@ -143,3 +143,23 @@ def metadata_texts(pdf: Any, keys: Sequence[str]) -> dict[str, str]:
         get_text(document, tag, buffer, size)
         texts[key] = buffer.raw[: size - 2].decode("utf-16-le")
     return texts
+
+
+def char_index(textpage: Any, text_index: int) -> int:
+    """pdfium's character index for a text index (UTF-16 units into the page text)."""
+    import pypdfium2.raw as pdfium_c
+
+    return int(pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, text_index))
+
+
+def in_bmp(text: str) -> bool:
+    """True when every character is in the Basic Multilingual Plane: one UTF-16 unit each, as pdfium counts.
+
+    Told from the UTF-16 encoding's length, which is much cheaper than ``max(text)`` on long text.
+    """
+    return text.isascii() or len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
+
+
+def utf16_length(text: str) -> int:
+    """The text's length in UTF-16 units, pdfium's text indexes."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
