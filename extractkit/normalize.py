@@ -42,8 +42,10 @@ def clean_text(text: str) -> str:
     """Normalise line endings, drop control characters and trailing spaces, NFC-compose."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
-    text = _TRAILING_SPACE.sub("\n", text)
-    text = _MANY_BLANK_LINES.sub("\n\n", text)
+    if " \n" in text or "\t\n" in text:  # the only places _TRAILING_SPACE can match
+        text = _TRAILING_SPACE.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _MANY_BLANK_LINES.sub("\n\n", text)
     return unicodedata.normalize("NFC", text).strip()
 
 
