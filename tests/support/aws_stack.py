@@ -71,7 +71,8 @@ class Stack:
                 self.opensearch, "POST", f"/{index}/_search", {"size": 10000, "query": {"match_all": {}}}
             )
         except AssertionError as error:
-            if "index_not_found" in str(error):
+            # Not there yet, or created a moment ago and its shard not started: nothing to read yet.
+            if "index_not_found" in str(error) or "all shards failed" in str(error):
                 return {}
             raise
         return {hit["_source"].get("key") or hit["_source"]["uri"]: hit["_source"] for hit in answer["hits"]["hits"]}
