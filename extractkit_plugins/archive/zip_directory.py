@@ -56,14 +56,17 @@ def read_directory_counts(path: Path) -> tuple[int, int]:
         return zip64[7], zip64[8]
 
 
-def check_entry_count(document: Document, options: ExtractOptions) -> None:
-    """Refuse a zip whose end record announces more than ``max_archive_entries`` entries, before parsing it."""
+def check_entry_count(document: Document, options: ExtractOptions, why: str = "") -> None:
+    """Refuse a zip whose end record announces more than ``max_archive_entries`` entries, before parsing it.
+
+    ``why`` is appended to the message (``"; it is not a normal Office file"``).
+    """
     entries, directory_size = read_directory_counts(document.path)
     limit = options.max_archive_entries
     if entries > limit or directory_size > limit * MAX_DIRECTORY_BYTES_PER_ENTRY:
         raise TooLarge(
             f"{document.name} lists {entries} zip entries ({directory_size} bytes of directory), "
-            f"over the limit of {limit} (max_archive_entries)"
+            f"over the limit of {limit} (max_archive_entries){why}"
         )
 
 

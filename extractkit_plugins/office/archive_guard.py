@@ -29,14 +29,12 @@ from lxml import etree
 
 from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge
 from extractkit.models import Document, ExtractOptions
-from extractkit_plugins.archive.zip_directory import read_directory_counts
+from extractkit_plugins.archive.zip_directory import check_entry_count
 
 #: Parts smaller than this may compress very well (tiny repetitive XML) without being a bomb.
 RATIO_GRACE_BYTES = 1024 * 1024
 #: Longest entry name accepted; real packages use a few dozen characters.
 MAX_NAME_LENGTH = 1024
-#: A generous average size of one central-directory record (46 bytes plus name and extras).
-MAX_DIRECTORY_BYTES_PER_ENTRY = 300
 #: An XML prolog (declaration and comments before the root element) longer than this is refused.
 MAX_PROLOG_BYTES = 1024 * 1024
 #: OOXML uses only these compression methods.
@@ -91,13 +89,7 @@ def open_archive(document: Document) -> zipfile.ZipFile:
 
 def check_directory_size(document: Document, options: ExtractOptions) -> None:
     """Read the end-of-central-directory record and refuse too many entries before the zip is parsed."""
-    entries, directory_size = read_directory_counts(document.path)
-    limit = options.max_archive_entries
-    if entries > limit or directory_size > limit * MAX_DIRECTORY_BYTES_PER_ENTRY:
-        raise TooLarge(
-            f"{document.name} lists {entries} zip entries ({directory_size} bytes of directory), "
-            f"over the limit of {limit} (max_archive_entries); it is not a normal Office file"
-        )
+    check_entry_count(document, options, "; it is not a normal Office file")
 
 
 def check_entries(document: Document, infos: list[zipfile.ZipInfo], options: ExtractOptions) -> None:
