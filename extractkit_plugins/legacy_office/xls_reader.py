@@ -21,9 +21,9 @@ from extractkit.errors import CorruptDocument, DocumentError, TooLarge
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit_plugins.extras import require
 from extractkit_plugins.legacy_office.ole_container import EXTRA, OLE_ERRORS, open_container, summary_metadata
+from extractkit_plugins.office.cell_budget import CellBudget
 from extractkit_plugins.office.decryption import EXCEL_DEFAULT_PASSWORD, decrypted_copy
 
-DEFAULT_MAX_CELLS = 2_000_000
 _LARGEST_EXACT_INTEGER = 2**53
 _LINE_BREAKS = str.maketrans({"\t": " ", "\r": " ", "\n": " ", "\v": " "})
 #: xlrd cell types (xlrd.XL_CELL_*).
@@ -59,7 +59,7 @@ class XlsReader:
 
     def _read(self, document: Document, path: Path) -> tuple[list[Page], list[str]]:
         xlrd = require("xlrd", EXTRA, "read legacy Excel files")
-        budget = CellBudget(document, int(self.options.extra.get("max_cells", DEFAULT_MAX_CELLS)))
+        budget = CellBudget.for_options(document, self.options)
         try:
             book = xlrd.open_workbook(str(path), on_demand=True, logfile=io.StringIO())
         except xlrd.XLRDError:
@@ -88,24 +88,6 @@ class XlsReader:
             ) from error
         finally:
             book.release_resources()
-
-
-class CellBudget:
-    """Counts the cells visited and stops past a limit, as for xlsx."""
-
-    def __init__(self, document: Document, limit: int) -> None:
-        self.document = document
-        self.limit = limit
-        self.used = 0
-
-    def spend(self, cells: int) -> None:
-        """Count ``cells`` more cells; raise :class:`TooLarge` once over the limit."""
-        self.used += cells
-        if self.used > self.limit:
-            raise TooLarge(
-                f"{self.document.name} has more than {self.limit} cells to read "
-                "(ExtractOptions.extra['max_cells']); split the workbook or raise the limit"
-            )
 
 
 def sheet_text(sheet: Any, datemode: int, budget: CellBudget) -> str:

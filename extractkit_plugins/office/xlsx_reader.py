@@ -24,31 +24,13 @@ from extractkit.errors import DocumentError, TooLarge
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit_plugins.office.annotations import sheet_comment_lines
 from extractkit_plugins.office.archive_guard import PARSER_ERRORS, check_ooxml, corrupt_error
+from extractkit_plugins.office.cell_budget import CellBudget
 from extractkit_plugins.office.strict_ooxml import transitional_package
 
-DEFAULT_MAX_CELLS = 2_000_000
 #: A float with an integral value up to this size is printed without ".0".
 _LARGEST_EXACT_INTEGER = 2**53
 #: Tabs and line breaks inside a cell would break the row's layout.
 _LINE_BREAKS = str.maketrans({"\t": " ", "\r": " ", "\n": " ", "\v": " "})
-
-
-class CellBudget:
-    """Counts the cells visited in a workbook and stops the work past a limit."""
-
-    def __init__(self, document: Document, limit: int) -> None:
-        self.document = document
-        self.limit = limit
-        self.used = 0
-
-    def spend(self, cells: int) -> None:
-        """Count ``cells`` more cells; raise :class:`TooLarge` once over the limit."""
-        self.used += cells
-        if self.used > self.limit:
-            raise TooLarge(
-                f"{self.document.name} has more than {self.limit} cells to read "
-                "(ExtractOptions.extra['max_cells']); split the workbook or raise the limit"
-            )
 
 
 class XlsxReader:
@@ -60,7 +42,7 @@ class XlsxReader:
     def extract(self, document: Document) -> ExtractionResult:
         """Check the package, then read each worksheet's cached values."""
         check_ooxml(document, self.options)
-        budget = CellBudget(document, int(self.options.extra.get("max_cells", DEFAULT_MAX_CELLS)))
+        budget = CellBudget.for_options(document, self.options)
         try:
             with (
                 transitional_package(document) as readable,

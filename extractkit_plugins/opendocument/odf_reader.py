@@ -36,7 +36,8 @@ STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
 META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
 DC = "{http://purl.org/dc/elements/1.1/}"
-DEFAULT_MAX_CELLS = 2_000_000
+from extractkit_plugins.office.cell_budget import DEFAULT_MAX_CELLS
+
 _CELL_BREAKS = str.maketrans({"\t": " ", "\r": " ", "\n": " ", "\v": " "})
 _MAX_SPACES = 1000
 _PARAGRAPHS = frozenset({f"{TEXT}p", f"{TEXT}h"})
