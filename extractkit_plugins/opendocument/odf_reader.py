@@ -27,6 +27,7 @@ from lxml import etree
 from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge
 from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit_plugins.office.archive_guard import check_directory_size, check_entries, open_archive, parse_xml_safely
+from extractkit_plugins.office.cell_budget import DEFAULT_MAX_CELLS
 
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
@@ -36,8 +37,6 @@ STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
 META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
 DC = "{http://purl.org/dc/elements/1.1/}"
-from extractkit_plugins.office.cell_budget import DEFAULT_MAX_CELLS
-
 _CELL_BREAKS = str.maketrans({"\t": " ", "\r": " ", "\n": " ", "\v": " "})
 _MAX_SPACES = 1000
 _PARAGRAPHS = frozenset({f"{TEXT}p", f"{TEXT}h"})
