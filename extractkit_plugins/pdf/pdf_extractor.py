@@ -44,6 +44,7 @@ from .pdf_layout import (
 from .pdf_metadata import pdf_date_to_iso, read_metadata  # noqa: F401 (pdf_date_to_iso is part of this module's API)
 from .pdf_text_quality import SPARSE, TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
 from .pdfium_bulk import char_indexes, tight_boxes
+from .pdfium_pages import PageLoadError, loaded_page
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -145,6 +146,29 @@ def open_pdf(document: Document, password: str = "") -> Any:
 
 def read_page(pdf: Any, index: int, name: str, options: ExtractOptions) -> PageReading:
     """Read one page's text and judge it; render the page when it must be OCR'd. Call under the lock."""
+    try:
+        with loaded_page(pdf, index) as (page, textpage):
+            width, height = page.get_size()
+            text = page_text(textpage, _content_width(page, width, height))
+            quality = assess_text(
+                text,
+                page_area=width * height,
+                flagged_share=pdfium_flagged_share(textpage),
+                image_coverage=lambda: pdfium_image_coverage(page),
+            )
+    except PageLoadError as error:
+        problem = "cannot be loaded; the PDF's page tree"
+        if error.part == "text":
+            problem = "has text that cannot be read; the PDF"
+        raise CorruptDocument(f"{name}: page {index + 1} {problem} is damaged") from None
+    if quality.usable or not options.ocr_enabled:
+        return PageReading(text=text, quality=quality)
+    dpi = raster_dpi(width, height, options.ocr_dpi, options.max_image_pixels)
+    return PageReading(text=text, quality=quality, image=_rendered(pdf, index, name, dpi), dpi=dpi)
+
+
+def _rendered(pdf: Any, index: int, name: str, dpi: int) -> Image.Image:
+    """Page ``index`` rendered at ``dpi`` through pypdfium2's page object. Call under the lock."""
     import pypdfium2 as pdfium
 
     try:
@@ -152,30 +176,11 @@ def read_page(pdf: Any, index: int, name: str, options: ExtractOptions) -> PageR
     except pdfium.PdfiumError:
         raise CorruptDocument(f"{name}: page {index + 1} cannot be loaded; the PDF's page tree is damaged") from None
     try:
-        return _read_loaded_page(page, options)
+        return render_page(page, dpi)
     except pdfium.PdfiumError as exc:
-        raise CorruptDocument(f"{name}: page {index + 1} cannot be read ({exc}); the PDF is damaged") from None
+        raise CorruptDocument(f"{name}: page {index + 1} cannot be rendered ({exc}); the PDF is damaged") from None
     finally:
         page.close()
-
-
-def _read_loaded_page(page: Any, options: ExtractOptions) -> PageReading:
-    textpage = page.get_textpage()
-    try:
-        width, height = page.get_size()
-        text = page_text(textpage, _content_width(page, width, height))
-        quality = assess_text(
-            text,
-            page_area=width * height,
-            flagged_share=pdfium_flagged_share(textpage),
-            image_coverage=lambda: pdfium_image_coverage(page),
-        )
-    finally:
-        textpage.close()
-    if quality.usable or not options.ocr_enabled:
-        return PageReading(text=text, quality=quality)
-    dpi = raster_dpi(width, height, options.ocr_dpi, options.max_image_pixels)
-    return PageReading(text=text, quality=quality, image=render_page(page, dpi), dpi=dpi)
 
 
 def _content_width(page: Any, width: float, height: float) -> float:

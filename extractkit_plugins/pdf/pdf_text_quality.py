@@ -120,19 +120,15 @@ def pdfium_flagged_share(textpage: Any) -> float:
 
 
 def pdfium_image_coverage(page: Any) -> float:
-    """Share of the page's crop box covered by image objects (inside forms too), capped at 1."""
-    import itertools
+    """Share of the page's crop box covered by image objects (inside forms too), capped at 1.
 
-    import pypdfium2.raw as pdfium_c
-
+    ``page`` is a :class:`.pdfium_pages.Page`.
+    """
     left, bottom, right, top = page.get_cropbox()
     area = (right - left) * (top - bottom)
     if area <= 0:
         return 0.0
     covered = 0.0
-    for page_object in itertools.islice(page.get_objects(max_depth=FORM_DEPTH), MAX_OBJECTS_SCANNED):
-        if page_object.type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            continue
-        x0, y0, x1, y1 = page_object.get_bounds()
+    for x0, y0, x1, y1 in page.image_bounds(FORM_DEPTH, MAX_OBJECTS_SCANNED):
         covered += max(0.0, min(x1, right) - max(x0, left)) * max(0.0, min(y1, top) - max(y0, bottom))
     return min(1.0, covered / area)

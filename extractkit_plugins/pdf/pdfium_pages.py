@@ -1,0 +1,157 @@
+"""Pages and text pages loaded through pdfium's C functions, without pypdfium2's page objects.
+
+pypdfium2 wraps every page and text page in an object with a weak-reference finalizer and a
+parent registry, and its ``get_text_range`` makes several index look-ups before reading. The
+extractor loads a page, reads it and closes it at once, under the pdfium lock, so it needs none
+of that: :func:`loaded_page` loads the page and its text page with ``FPDF_LoadPage`` and
+``FPDFText_LoadPage`` and closes both when the block ends (a quarter of the cost of a one-page
+document and a tenth of a text page's, measured against the page objects).
+
+:class:`TextPage` has the surface the layout code uses (``raw``, ``count_chars()``,
+``get_text_range()``), so :mod:`.pdfium_bulk`, :mod:`.pdf_layout` and :mod:`.pdf_tables` take
+either kind. Rendering, which is rare and costs far more than loading, still goes through
+pypdfium2's page object.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+#: The box pypdfium2 (and PDF readers generally) assume when a page has no MediaBox: US Letter.
+DEFAULT_MEDIA_BOX = (0.0, 0.0, 612.0, 792.0)
+
+
+class PageLoadError(Exception):
+    """pdfium could not load a page (``page``) or its text (``text``): the page tree or content is damaged."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__(part)
+        self.part = part
+
+
+class TextPage:
+    """A loaded ``FPDF_TEXTPAGE``: its character count and its whole text."""
+
+    __slots__ = ("raw", "_as_parameter_")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
+
+    def count_chars(self) -> int:
+        """Characters pdfium lists on the page (generated spaces and line breaks included)."""
+        import pypdfium2.raw as pdfium_c
+
+        return int(pdfium_c.FPDFText_CountChars(self.raw))
+
+    def get_text_range(self) -> str:
+        """The page's whole text, as ``PdfTextPage.get_text_range()`` gives it.
+
+        Characters pdfium leaves out of its text at either end of the list are skipped first, so
+        pdfium never reads past the range it was given (crbug.com/pdfium/2079).
+        """
+        import pypdfium2.raw as pdfium_c
+
+        count = self.count_chars()
+        text_index = pdfium_c.FPDFText_GetTextIndexFromCharIndex
+        start, end = 0, count - 1
+        while start <= end and text_index(self.raw, start) == -1:
+            start += 1
+        while end >= start and text_index(self.raw, end) == -1:
+            end -= 1
+        if end < start:
+            return ""
+        size = text_index(self.raw, end) + 2 - text_index(self.raw, start)  # with the NUL terminator
+        buffer = (ctypes.c_ushort * size)()
+        written = pdfium_c.FPDFText_GetText(self.raw, start, end - start + 1, buffer)
+        if written <= 1:
+            return ""
+        return memoryview(buffer).cast("B")[: 2 * (written - 1)].tobytes().decode("utf-16-le", "ignore")
+
+
+class Page:
+    """A loaded ``FPDF_PAGE``: its size, rotation, crop box and the image objects on it."""
+
+    __slots__ = ("raw", "_as_parameter_")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
+
+    def get_size(self) -> tuple[float, float]:
+        """Width and height in points, as displayed (after ``/Rotate``)."""
+        import pypdfium2.raw as pdfium_c
+
+        return (pdfium_c.FPDF_GetPageWidthF(self.raw), pdfium_c.FPDF_GetPageHeightF(self.raw))
+
+    def get_rotation(self) -> int:
+        """The page's ``/Rotate`` in degrees clockwise (0, 90, 180 or 270)."""
+        import pypdfium2.raw as pdfium_c
+
+        quarter = pdfium_c.FPDFPage_GetRotation(self.raw)
+        return 0 if quarter < 0 else quarter * 90
+
+    def get_cropbox(self) -> tuple[float, float, float, float]:
+        """The crop box (left, bottom, right, top), else the media box, else US Letter."""
+        import pypdfium2.raw as pdfium_c
+
+        for get_box in (pdfium_c.FPDFPage_GetCropBox, pdfium_c.FPDFPage_GetMediaBox):
+            left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+            if get_box(self.raw, left, bottom, right, top):
+                return (left.value, bottom.value, right.value, top.value)
+        return DEFAULT_MEDIA_BOX
+
+    def image_bounds(self, max_depth: int, max_objects: int) -> Iterator[tuple[float, float, float, float]]:
+        """The bounds (left, bottom, right, top) of every image object, in form XObjects too.
+
+        Forms are entered ``max_depth`` levels deep, and no more than ``max_objects`` objects
+        are looked at in all, so a page of a million tiny objects costs a bounded time.
+        """
+        import pypdfium2.raw as pdfium_c
+
+        stack: list[tuple[Any, int]] = [(None, 0)]
+        seen = 0
+        while stack:
+            form, depth = stack.pop()
+            if form is None:
+                count, get = pdfium_c.FPDFPage_CountObjects(self.raw), pdfium_c.FPDFPage_GetObject
+                parent = self.raw
+            else:
+                count, get, parent = pdfium_c.FPDFFormObj_CountObjects(form), pdfium_c.FPDFFormObj_GetObject, form
+            for index in range(count):
+                seen += 1
+                if seen > max_objects:
+                    return
+                page_object = get(parent, index)
+                kind = pdfium_c.FPDFPageObj_GetType(page_object)
+                if kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < max_depth:
+                    stack.append((page_object, depth + 1))
+                elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+                    if pdfium_c.FPDFPageObj_GetBounds(page_object, left, bottom, right, top):
+                        yield (left.value, bottom.value, right.value, top.value)
+
+
+@contextmanager
+def loaded_page(pdf: Any, index: int) -> Iterator[tuple[Page, TextPage]]:
+    """Page ``index`` of an open pypdfium2 document and its text page, closed when the block ends.
+
+    Raises :class:`PageLoadError` when pdfium cannot load either. Call under the pdfium lock.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    raw_page = pdfium_c.FPDF_LoadPage(pdf.raw, index)
+    if not raw_page:
+        raise PageLoadError("page")
+    try:
+        raw_text = pdfium_c.FPDFText_LoadPage(raw_page)
+        if not raw_text:
+            raise PageLoadError("text")
+        try:
+            yield Page(raw_page), TextPage(raw_text)
+        finally:
+            pdfium_c.FPDFText_ClosePage(raw_text)
+    finally:
+        pdfium_c.FPDF_ClosePage(raw_page)
