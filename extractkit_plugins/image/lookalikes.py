@@ -12,6 +12,9 @@ evidence:
   page with its neighbours, the cut-outs are stacked into one small strip, and that strip is read
   once with the CJK model alone (``jpn``, no ``eng`` to prefer ``=`` or a dash). A suspect
   changes only when that reading has the right character beside a neighbour.
+
+A numeral that opens an item line (``一　法第…``) has no neighbour in its word: those suspects, their
+cut-out and the numbering check that must also agree are in :mod:`.line_items`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from extractkit.normalize import CJK_LETTERS
+
+from .line_items import NUMERALS, item_cut, item_values, numbering_agrees, opens_item
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -93,6 +98,8 @@ class Suspect:
     word: int
     position: int
     right: str
+    #: An item numeral opening its line: ``right`` holds the numerals the second reading chooses from.
+    item: bool = False
 
 
 def find_suspects(lines: list[TsvLine] | tuple[TsvLine, ...]) -> list[Suspect]:
@@ -102,6 +109,8 @@ def find_suspects(lines: list[TsvLine] | tuple[TsvLine, ...]) -> list[Suspect]:
         compact = "".join(word for word, _ in line.words)
         offset = 0
         for word_index, (word, _) in enumerate(line.words):
+            if word_index == 0 and opens_item(line):
+                found.append(Suspect(line_index, 0, 0, NUMERALS, item=True))
             if len(word) == 1:
                 for (read, right), rule in CONFUSIONS.items():
                     if word == read and rule(compact, offset):
@@ -139,7 +148,10 @@ def suspect_strip(
     for suspect in suspects:
         left, top, right, bottom = _context_box(lines[suspect.line], suspect.word)
         pad = round(PADDING_EM * (bottom - top))
-        crop = page.crop((left, top, right, bottom)).convert("L")
+        if suspect.item:
+            crop = item_cut(page, lines[suspect.line])
+        else:
+            crop = page.crop((left, top, right, bottom)).convert("L")
         cell = PILImage.new("L", (crop.width + 2 * pad, crop.height + 2 * pad), 255)
         cell.paste(crop, (pad, pad))
         crops.append(cell)
@@ -175,26 +187,73 @@ def readings_by_cell(strip_lines: list[TsvLine], tops: list[int]) -> list[str]:
     return readings
 
 
+def _confirmed(line: TsvLine, suspect: Suspect, reading: str) -> str | None:
+    """The character the second reading shows for the suspect, or None when it does not confirm one.
+
+    A neighbour's suspect must show its right character next to a neighbour as first read
+    (``一法``, say); an item numeral must open its cut-out's reading, followed by its text's first
+    character (``二前``).
+    """
+    compact = "".join(reading.split())
+    if suspect.item:
+        first = line.words[suspect.word + 1][0][:1]
+        return next((char for char in suspect.right if compact.startswith(char + first)), None)
+    with_before, with_after = expected_reading(line, suspect)
+    if (len(with_before) > 1 and with_before in compact) or (len(with_after) > 1 and with_after in compact):
+        return suspect.right
+    return None
+
+
+def _item_numerals(
+    lines: list[TsvLine] | tuple[TsvLine, ...], confirmed: list[tuple[Suspect, str | None]]
+) -> dict[int, str]:
+    """Per item line (one opening with a look-alike), the numeral that its readings confirm and that
+    continues the page's numbering; the line's own item cut-out is tried first, then the neighbours'."""
+    values = item_values(lines)
+    options: dict[int, list[str]] = {}
+    for suspect, char in sorted(confirmed, key=lambda pair: not pair[0].item):
+        if char and char in NUMERALS and suspect.word == 0 and values[suspect.line] == 0:
+            options.setdefault(suspect.line, []).append(char)
+    for index, chars in options.items():
+        values[index] = NUMERALS.index(chars[0]) + 1
+    accepted = {}
+    for index, chars in options.items():
+        for char in chars:
+            values[index] = NUMERALS.index(char) + 1
+            if numbering_agrees(values, index):
+                accepted[index] = char
+                break
+        else:
+            values[index] = 0
+    return accepted
+
+
 def apply_confirmed(
     lines: list[TsvLine] | tuple[TsvLine, ...], suspects: list[Suspect], readings: list[str]
 ) -> tuple[list[TsvLine], int]:
     """The lines with each suspect replaced where its second reading shows the right character in place.
 
-    The second reading must hold the right character next to one of the suspect's neighbours as
-    first read (``一法``, say), so a cut-out that was read differently throughout proves nothing.
+    A cut-out that was read differently throughout proves nothing. The numeral opening an item line
+    must moreover continue the page's numbering (:func:`.line_items.numbering_agrees`).
     """
     from dataclasses import replace
 
+    confirmed = [
+        (suspect, _confirmed(lines[suspect.line], suspect, reading))
+        for suspect, reading in zip(suspects, readings, strict=False)
+    ]
+    items = _item_numerals(lines, confirmed)
+    values = item_values(lines)
     changed_lines = list(lines)
-    changed = 0
-    for suspect, reading in zip(suspects, readings, strict=False):
-        compact = "".join(reading.split())
-        with_before, with_after = expected_reading(lines[suspect.line], suspect)
-        if not ((len(with_before) > 1 and with_before in compact) or (len(with_after) > 1 and with_after in compact)):
+    done: set[tuple[int, int]] = set()
+    for suspect, char in confirmed:
+        if char is None or (suspect.line, suspect.word) in done:
+            continue
+        if suspect.word == 0 and values[suspect.line] == 0 and items.get(suspect.line) != char:
             continue
         line = changed_lines[suspect.line]
         words = list(line.words)
-        words[suspect.word] = (suspect.right, words[suspect.word][1])
+        words[suspect.word] = (char, words[suspect.word][1])
         changed_lines[suspect.line] = replace(line, words=tuple(words))
-        changed += 1
-    return changed_lines, changed
+        done.add((suspect.line, suspect.word))
+    return changed_lines, len(done)

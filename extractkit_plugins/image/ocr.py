@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING
 from extractkit.models import ExtractOptions
 from extractkit.normalize import is_cjk
 
-from .lookalikes import apply_confirmed, find_suspects, readings_by_cell, suspect_strip
+from .lookalikes import Suspect, apply_confirmed, find_suspects, readings_by_cell, suspect_strip
 from .ocr_text import TsvLine, lines_to_text
 from .osd import AUTO, auto_languages, detect_rotation, language_list
-from .page_prep import ink_before_lines, skew_angle, upscale_factor, upscaled
+from .page_prep import ink_before_lines, page_resolution, skew_angle, upscale_factor, upscaled
 from .tesseract_cli import TESSERACT, child_environment, raise_for_failure, run_tesseract
 
 if TYPE_CHECKING:
@@ -134,6 +134,8 @@ def ocr_image(
     skew = skew_angle(image)
     if skew:
         image = image.rotate(skew, resample=PILImage.Resampling.BICUBIC, expand=True, fillcolor=255)
+    if rendered_dpi is None or page_resolution(image, dpi) < dpi:  # a DPI the page's text size belies gives way
+        rendered_dpi = dpi = page_resolution(image, dpi)
     factor = upscale_factor(image, rendered_dpi)
     if factor > 1.0:
         image = upscaled(image, factor)
@@ -153,23 +155,37 @@ def confirm_lookalikes(result: OcrResult, image: Image.Image, dpi: int, *, deadl
     """Fix look-alike confusions that a second, CJK-only reading of the suspect glyphs confirms.
 
     One extra tesseract pass over a small strip, and only on pages with suspects
-    (see :mod:`.lookalikes`); rotated and vertical readings are left as they are.
+    (see :mod:`.lookalikes`); rotated and vertical readings are left as they are. Item numerals
+    that open a line get a strip of their own (a second pass): the reading of such a lone stroke
+    leans on what else the strip holds.
     """
     if result.rotation or result.vertical or "jpn" not in language_list(result.languages):
         return result
-    suspects = find_suspects(result.lines)
-    if not suspects:
+    found = find_suspects(result.lines)
+    if not found:
         return result
-    strip, tops = suspect_strip(image, result.lines, suspects)
-    with tempfile.TemporaryDirectory(prefix="extractkit-ocr-") as workdir:
-        strip_path = Path(workdir) / "suspects.tif"
-        strip.save(strip_path, format="TIFF")
-        second = recognise(strip_path, "jpn", PSM_BLOCK, dpi, deadline=deadline, name=name, page=strip)
-    lines, changed = apply_confirmed(result.lines, suspects, readings_by_cell(list(second.lines), tops))
+    suspects, readings = [], []
+    for group in ([s for s in found if s.item], [s for s in found if not s.item]):
+        if group:
+            suspects += group
+            readings += _read_strip(image, result.lines, group, dpi, deadline=deadline, name=name)
+    lines, changed = apply_confirmed(result.lines, suspects, readings)
     if not changed:
         return result
     fixed = result_from_lines(lines, result.languages, page=image)
     return replace(result, text=fixed.text, lines=fixed.lines)
+
+
+def _read_strip(
+    image: Image.Image, lines: tuple[TsvLine, ...], suspects: list[Suspect], dpi: int, *, deadline: float, name: str
+) -> list[str]:
+    """The CJK-only reading of each suspect's cut-out, from one pass over their strip."""
+    strip, tops = suspect_strip(image, lines, suspects)
+    with tempfile.TemporaryDirectory(prefix="extractkit-ocr-") as workdir:
+        strip_path = Path(workdir) / "suspects.tif"
+        strip.save(strip_path, format="TIFF")
+        second = recognise(strip_path, "jpn", PSM_BLOCK, dpi, deadline=deadline, name=name, page=strip)
+    return readings_by_cell(list(second.lines), tops)
 
 
 def ocr_image_file(
