@@ -9,14 +9,16 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import datetime
+import functools
 import mimetypes
 import os
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any, Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote_from_bytes, unquote, urlsplit
 
 from .errors import (
     CorruptDocument,
@@ -45,23 +47,44 @@ def default_plugins() -> Plugins:
     return _default_plugins
 
 
-def local_document(path: str | Path, *, uri: str | None = None, name: str | None = None) -> Document:
-    """Describe a local file as a :class:`Document`, raising if it cannot be read."""
+def local_document(
+    path: str | Path, *, uri: str | None = None, name: str | None = None, mime_type: str | None = None
+) -> Document:
+    """Describe a local file as a :class:`Document`, raising if it cannot be read.
+
+    The URI is the file's real path (symbolic links resolved) as a ``file://`` URI, so one file
+    has one document id however it is named; ``mime_type`` is a type already known.
+    """
     path = Path(path).absolute()  # extraction may run in a child with another working directory
     try:
-        stat = path.stat()
-        if not path.is_file():
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):
             raise UnreadableDocument(f"{path} is not a regular file")
         if not os.access(path, os.R_OK):
             raise UnreadableDocument(f"{path} is not readable (permission denied)")
     except OSError as exc:
         raise UnreadableDocument(f"{path} cannot be read: {exc.strerror or exc}") from exc
     return Document(
-        uri=uri or path.resolve().as_uri(),
+        uri=uri or file_uri(path),
         path=path,
         name=name or path.name,
-        size=stat.st_size,
+        size=status.st_size,
+        mime_type=mime_type,
     )
+
+
+def file_uri(path: Path) -> str:
+    """``file://`` URI of a file's real path: its folder's (remembered), then the file's own if it is a link."""
+    folder = _real_folder(os.path.dirname(path))
+    real = os.path.join(folder, path.name)
+    if os.path.islink(real):
+        real = os.path.realpath(real)
+    return "file://" + quote_from_bytes(os.fsencode(real))
+
+
+@functools.lru_cache(maxsize=1024)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
 
 
 def detect(document: Document, plugins: Plugins, options: ExtractOptions) -> Document:
@@ -318,11 +341,11 @@ def extract(
                     _copy_stream(source, handle)  # type: ignore[arg-type]
                 else:
                     handle.write(source)  # type: ignore[arg-type]
-            document = local_document(temp_path, uri=f"bytes:{name or 'document'}", name=name or "document")
-            document = dataclasses.replace(document, mime_type=mime_type)
+            document = local_document(
+                temp_path, uri=f"bytes:{name or 'document'}", name=name or "document", mime_type=mime_type
+            )
             return extract_document(document, plugins, options)
-    document = dataclasses.replace(local_document(source, name=name), mime_type=mime_type)
-    return extract_document(document, plugins, options)
+    return extract_document(local_document(source, name=name, mime_type=mime_type), plugins, options)
 
 
 def _copy_stream(stream: IO[bytes], handle: IO[bytes]) -> None:

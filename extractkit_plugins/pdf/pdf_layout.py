@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import compress, repeat
+from operator import add, itemgetter, mod, sub
 from typing import Any, NamedTuple
 
 from extractkit.normalize import contains_cjk_letters, join_wrapped_lines
 
 from .pdf_tables import TABLE_GAP_EM, is_tabular, is_tabular_text, spaced_lines
-from .pdfium_bulk import char_angles, char_index, char_indexes, in_bmp, loose_boxes, utf16_length
+from .pdfium_bulk import char_angles, char_index, char_indexes, in_bmp, loose_box_tuples, loose_boxes, utf16_length
 
 __all__ = [
     "TABLE_GAP_EM",
@@ -57,6 +59,7 @@ ROW_TOLERANCE = 0.5
 
 _FIRST_WORD = re.compile(r"[\x21-\x7e]+|.")
 Box = tuple[float, float, float, float]
+_line_geometry = tuple.__new__  # builds a LineGeometry from its five fields without the keyword-parsing constructor
 
 
 class LineGeometry(NamedTuple):
@@ -74,9 +77,49 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     """The geometry of every line (``None`` for an empty one); ``lines`` are (text, UTF-16 offset) pairs.
 
     The characters measured (each line's first and last visible one and the end of its first word)
-    are found first, then all their boxes and angles are fetched from pdfium in one pass.
+    are found first, then all their boxes and angles are fetched from pdfium in one pass. On the
+    usual page, whose character indexes are its text offsets, every step is a ``map`` over all the
+    lines at once (no Python code runs per line but the last assembly); other pages are measured
+    line by line.
     """
-    identity = _indexes_are_offsets(textpage, lines)
+    if not _indexes_are_offsets(textpage, lines):
+        return _measure_lines_one_by_one(textpage, lines, identity=False)
+    texts = [line for line, _ in lines]
+    kept = list(map(bool, map(str.strip, texts)))
+    if not all(kept):
+        texts = list(compress(texts, kept))
+    offsets = list(compress((offset for _, offset in lines), kept))
+    leads = list(map(sub, map(len, texts), map(len, map(str.lstrip, texts))))
+    firsts = list(map(add, offsets, leads))
+    lasts = list(map(sub, map(add, offsets, map(len, map(str.rstrip, texts))), repeat(1)))
+    heads = list(map(sub, map(add, offsets, map(_match_end, map(_FIRST_WORD.match, texts, leads))), repeat(1)))
+    count = len(firsts)
+    boxes = loose_box_tuples(textpage, firsts + lasts + heads)
+    first_boxes, last_boxes = boxes[:count], boxes[count : 2 * count]
+    degrees = list(map(mod, map(math.degrees, char_angles(textpage, firsts)), repeat(360.0)))
+    heights = map(abs, map(sub, map(itemgetter(3), last_boxes), map(itemgetter(1), last_boxes)))
+    if all(map(is_upright, degrees)):
+        sizes = [height or 10.0 for height in heights]
+    else:
+        widths = map(abs, map(sub, map(itemgetter(2), last_boxes), map(itemgetter(0), last_boxes)))
+        sizes = [
+            max(height, 0.0 if is_upright(angle) else width) or 10.0
+            for height, width, angle in zip(heights, widths, degrees, strict=True)
+        ]
+    head_widths = map(sub, map(itemgetter(2), boxes[2 * count :]), map(itemgetter(0), first_boxes))
+    fields = zip(first_boxes, last_boxes, sizes, degrees, head_widths, strict=True)
+    measured = iter(list(map(_line_geometry, repeat(LineGeometry), fields)))
+    return [next(measured) if keep else None for keep in kept]
+
+
+def _match_end(match: re.Match[str]) -> int:
+    return match.end()
+
+
+def _measure_lines_one_by_one(
+    textpage: Any, lines: list[tuple[str, int]], *, identity: bool
+) -> list[LineGeometry | None]:
+    """:func:`measure_lines` for a page whose character indexes are not its text offsets."""
     spans: list[tuple[int, int, int] | None] = []
     for line, offset in lines:
         first, last = len(line) - len(line.lstrip()), len(line.rstrip()) - 1

@@ -34,7 +34,7 @@ SCAN_IMAGE_COVERAGE = 0.3
 MAX_UNMAPPED_SHARE = 0.25
 #: How many characters are asked pdfium about mapping errors on one page: a first sample, and the
 #: full one when the first is unclear.
-FIRST_MAPPING_SAMPLE = 32
+FIRST_MAPPING_SAMPLE = 16
 MAPPING_SAMPLE = 256
 
 #: U+FFFD and the non-characters, private-use code points, and control characters other than
@@ -103,7 +103,7 @@ def pdfium_flagged_share(textpage: Any) -> float:
     """Share of a sample of characters that pdfium reports as having a Unicode mapping error.
 
     A first sample of :data:`FIRST_MAPPING_SAMPLE` characters settles clean pages (nothing
-    flagged) and broken ones (most flagged) at an eighth of the cost; only an unclear first
+    flagged) and broken ones (most flagged) at a sixteenth of the cost; only an unclear first
     sample is followed by the full :data:`MAPPING_SAMPLE`.
     """
     from .pdfium_bulk import map_errors

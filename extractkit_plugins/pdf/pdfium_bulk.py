@@ -100,6 +100,12 @@ def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     return CharBoxes(values[0::4], values[3::4], values[2::4], values[1::4])
 
 
+def loose_box_tuples(textpage: Any, indexes: Sequence[int]) -> list[Box]:
+    """:func:`loose_boxes` as one (left, bottom, right, top) tuple per index."""
+    lefts, bottoms, rights, tops = loose_boxes(textpage, indexes)
+    return list(zip(lefts, bottoms, rights, tops, strict=True))
+
+
 def tight_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     """The tight box (the glyph's own outline) of each character index; a refused index gets a zero box."""
     count = len(indexes)
@@ -124,8 +130,7 @@ def char_indexes(textpage: Any, text_indexes: Sequence[int]) -> list[int]:
 
 def map_errors(textpage: Any, indexes: Sequence[int]) -> int:
     """How many of these characters pdfium reports as having a Unicode mapping error."""
-    flags = map(_functions().has_map_error, repeat(_textpage_pointer(textpage), len(indexes)), indexes)
-    return sum(1 for flag in flags if flag == 1)
+    return list(map(_functions().has_map_error, repeat(_textpage_pointer(textpage), len(indexes)), indexes)).count(1)
 
 
 def metadata_texts(pdf: Any, keys: Sequence[str]) -> dict[str, str]:

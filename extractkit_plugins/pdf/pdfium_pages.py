@@ -34,7 +34,7 @@ class PageLoadError(Exception):
 class TextPage:
     """A loaded ``FPDF_TEXTPAGE``: its character count and its whole text."""
 
-    __slots__ = ("raw", "_as_parameter_")
+    __slots__ = ("_as_parameter_", "raw")
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
@@ -74,7 +74,7 @@ class TextPage:
 class Page:
     """A loaded ``FPDF_PAGE``: its size, rotation, crop box and the image objects on it."""
 
-    __slots__ = ("raw", "_as_parameter_")
+    __slots__ = ("_as_parameter_", "raw")
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
