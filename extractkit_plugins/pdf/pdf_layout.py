@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from itertools import compress, repeat
-from operator import add, itemgetter, mod, sub
+from operator import add, itemgetter, mod, ne, sub
 from typing import Any, NamedTuple
 
 from extractkit.normalize import contains_cjk_letters, join_wrapped_lines
@@ -94,8 +94,16 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     lasts = list(map(sub, map(add, offsets, map(len, map(str.rstrip, texts))), repeat(1)))
     heads = list(map(sub, map(add, offsets, map(_match_end, map(_FIRST_WORD.match, texts, leads))), repeat(1)))
     count = len(firsts)
-    boxes = loose_box_tuples(textpage, firsts + lasts + heads)
+    # A line's first word is often its first character (one CJK letter): its box is measured once.
+    longer = list(map(ne, heads, firsts))
+    boxes = loose_box_tuples(textpage, firsts + lasts + list(compress(heads, longer)))
     first_boxes, last_boxes = boxes[:count], boxes[count : 2 * count]
+    if all(longer):
+        head_boxes = boxes[2 * count :]
+    else:
+        measured_heads = iter(boxes[2 * count :])
+        pairs = zip(longer, first_boxes, strict=True)
+        head_boxes = [next(measured_heads) if differs else box for differs, box in pairs]
     degrees = list(map(mod, map(math.degrees, char_angles(textpage, firsts)), repeat(360.0)))
     heights = map(abs, map(sub, map(itemgetter(3), last_boxes), map(itemgetter(1), last_boxes)))
     if all(map(is_upright, degrees)):
@@ -106,7 +114,7 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
             max(height, 0.0 if is_upright(angle) else width) or 10.0
             for height, width, angle in zip(heights, widths, degrees, strict=True)
         ]
-    head_widths = map(sub, map(itemgetter(2), boxes[2 * count :]), map(itemgetter(0), first_boxes))
+    head_widths = map(sub, map(itemgetter(2), head_boxes), map(itemgetter(0), first_boxes))
     fields = zip(first_boxes, last_boxes, sizes, degrees, head_widths, strict=True)
     measured = iter(list(map(_line_geometry, repeat(LineGeometry), fields)))
     return [next(measured) if keep else None for keep in kept]
