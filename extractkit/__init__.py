@@ -29,6 +29,7 @@ from .models import (
     Failure,
     Outcome,
     Page,
+    PageFailure,
     SourceItem,
 )
 from .pipeline import Pipeline
@@ -52,6 +53,7 @@ __all__ = [
     "Failure",
     "Outcome",
     "Page",
+    "PageFailure",
     "PermanentError",
     "Pipeline",
     "PluginError",

@@ -68,6 +68,18 @@ LOW_CONFIDENCE = 60.0
 
 
 @dataclass(frozen=True)
+class PageFailure:
+    """Why one page has no text of its own while the rest of its document does (an OCR timeout, say).
+
+    ``reason`` is a failure reason as :class:`~extractkit.errors.DocumentError` spells them
+    (``timeout``); ``message`` the one line that says what happened and what to do.
+    """
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Page:
     """The text of one page (or sheet, slide, image frame)."""
 
@@ -78,6 +90,8 @@ class Page:
     engine: str | None = None
     #: True when OCR read the page with a confidence below :data:`LOW_CONFIDENCE` (the text may be unusable).
     low_confidence: bool = False
+    #: Set when the page failed on its own (its OCR timed out) and the document was kept without it.
+    failure: PageFailure | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,16 @@ from extractkit.errors import (
     Throttled,
     TransientError,
 )
-from extractkit.models import Attempt, Document, ExtractionResult, Failure, Page, SinkRecord, document_id_for
+from extractkit.models import (
+    Attempt,
+    Document,
+    ExtractionResult,
+    Failure,
+    Page,
+    PageFailure,
+    SinkRecord,
+    document_id_for,
+)
 from extractkit.pipeline import Pipeline
 from extractkit_plugins.opensearch import bulk
 from extractkit_plugins.opensearch.sink import OpenSearchSink
@@ -151,6 +160,25 @@ def test_japanese_finds_japanese_and_english_finds_english(make_sink, endpoint, 
     assert [hit.uri for hit in sink.search("震")] == [japanese.uri]  # one character
     assert "[震]" in sink.search("震")[0].snippet
     assert sink.search("火山") == []
+
+
+def test_a_failed_page_and_a_low_confidence_page_are_stored_with_their_document(make_sink, endpoint):
+    sink = make_sink()
+    scan = _document("scans/two-pages.pdf")
+    pages = (
+        Page(number=1, text=JAPANESE, ocr=True, confidence=41.0, engine="tesseract", low_confidence=True),
+        Page(number=2, text="", ocr=True, failure=PageFailure("timeout", "two-pages.pdf page 2: OCR timed out")),
+    )
+    result = ExtractionResult(text=JAPANESE, pages=pages, mime_type="application/pdf", extractor="pdf")
+    assert sink.write_batch([SinkRecord.for_result(scan, result)]) == [None]
+    _refresh(endpoint, sink)
+    stored = _get(endpoint, sink.index, SinkRecord.for_result(scan, result).document_id)
+    assert stored is not None
+    first, second = stored["_source"]["pages"]
+    assert (first["low_confidence"], "failure" in first) == (True, False)
+    assert second["failure"] == {"reason": "timeout", "message": "two-pages.pdf page 2: OCR timed out"}
+    query = {"nested": {"path": "pages", "query": {"term": {"pages.failure.reason": "timeout"}}}}
+    assert _count(endpoint, sink.index, query) == 1
 
 
 def test_search_before_any_write_finds_nothing(make_sink):

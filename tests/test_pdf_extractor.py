@@ -14,6 +14,7 @@ import extractkit
 from extractkit.errors import CorruptDocument, DocumentError, EncryptedDocument, TooLarge
 from extractkit.models import Document, ExtractOptions
 from extractkit_plugins.image import ocr
+from extractkit_plugins.local.json_records import result_record
 from extractkit_plugins.pdf import pdf_text_quality as quality
 from extractkit_plugins.pdf.pdf_extractor import (
     PDFIUM_LOCK,
@@ -425,6 +426,11 @@ def test_a_page_whose_ocr_times_out_fails_alone(tmp_path, plugins):
     assert (failure["page"], failure["reason"]) == (2, "timeout")
     assert "slow.pdf page 2" in failure["message"]
     assert any(warning.startswith("page 2: ") for warning in result.metadata["warnings"])
+    assert result.pages[0].failure is None
+    assert (result.pages[1].failure.reason, result.pages[1].failure.message) == ("timeout", failure["message"])
+    record = result_record(path.as_uri(), path.name, result)
+    assert record["pages"][1]["failure"] == {"reason": "timeout", "message": failure["message"]}
+    assert "failure" not in record["pages"][0]
     leftovers = [child for child in psutil.Process().children(recursive=True) if "tesseract" in child.name()]
     assert leftovers == []
 

@@ -116,8 +116,8 @@ class ImageExtractor(Extractor):
         prepared = tesseract_ready(frame)
         name = f"{document.name} page {number}"
         result = notes.ocr(prepared, self.options, dpi=_dpi_of(frame), name=name, number=number)
-        if result is None:  # timed out: recorded in the metadata's page_failures
-            return Page(number=number, text="", ocr=True, engine=None)
+        if result is None:  # timed out: the page carries its failure (also in the metadata's page_failures)
+            return Page(number=number, text="", ocr=True, engine=None, failure=notes.failure_of(number))
         return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=result.engine)
 
 

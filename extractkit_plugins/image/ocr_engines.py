@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from extractkit.errors import ConfigError, ExtractionTimeout
-from extractkit.models import ExtractOptions
+from extractkit.models import ExtractOptions, PageFailure
 
 from . import ocr
 
@@ -207,6 +207,13 @@ class PageNotes:
                 f"(languages {result.languages}{script}); the text may be unreadable"
             )
         return result
+
+    def failure_of(self, number: int) -> PageFailure | None:
+        """The failure recorded for page ``number``, if it failed."""
+        for failure in self.failures:
+            if failure["page"] == number:
+                return PageFailure(failure["reason"], failure["message"])
+        return None
 
     def finish(self, metadata: dict[str, Any], *, pages_with_text: int) -> None:
         """Add ``page_failures``, ``low_confidence_pages`` and ``warnings`` to the metadata.

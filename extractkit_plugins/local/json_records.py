@@ -56,6 +56,7 @@ def result_record(
                 "confidence": p.confidence,
                 "engine": p.engine,
                 "low_confidence": p.low_confidence,
+                **({"failure": {"reason": p.failure.reason, "message": p.failure.message}} if p.failure else {}),
             }
             for p in result.pages
         ]

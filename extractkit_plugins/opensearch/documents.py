@@ -153,6 +153,8 @@ def _pages(result: ExtractionResult, budget: int) -> tuple[list[dict[str, Any]],
             entry["engine"] = page.engine
         if page.low_confidence:
             entry["low_confidence"] = True
+        if page.failure:
+            entry["failure"] = {"reason": page.failure.reason, "message": page.failure.message}
         pages.append(entry)
     return pages, truncated
 

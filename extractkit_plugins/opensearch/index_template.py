@@ -153,6 +153,7 @@ def document_mappings() -> dict[str, Any]:
                     "confidence": {"type": "float"},
                     "engine": KEYWORD,
                     "low_confidence": {"type": "boolean"},
+                    "failure": {"properties": {"reason": KEYWORD, "message": {"type": "text"}}},
                 },
             },
             "warnings": {"type": "text"},

@@ -10,8 +10,9 @@ lists left to right, are put back into reading order (columns right to left).
 Each :class:`~extractkit.models.Page` says ``ocr`` (True only when its text came from OCR),
 ``engine`` (``"pdfium"``, or the OCR engine that read it: ``"tesseract"`` by default) and
 ``confidence``: the engine's mean confidence on a 0-100 scale, ``None`` for text-layer pages.
-A page whose OCR times out keeps its text layer (often empty) and is listed in the metadata's
-``page_failures``; pages read with low confidence are listed in ``low_confidence_pages``.
+A page whose OCR times out keeps its text layer (often empty), carries a ``failure``
+(:class:`~extractkit.models.PageFailure`) and is listed in the metadata's ``page_failures``;
+pages read with low confidence are listed in ``low_confidence_pages``.
 
 pdfium is not thread-safe: every pdfium call in this process holds :data:`PDFIUM_LOCK`. OCR
 runs outside the lock.
@@ -101,8 +102,8 @@ class PdfExtractor(Extractor):
             return Page(number=number, text=reading.text, ocr=False, engine=TEXT_ENGINE)
         name = f"{document.name} page {number}"
         result = notes.ocr(reading.image, self.options, dpi=reading.dpi, name=name, number=number)
-        if result is None:  # timed out: the page keeps what its text layer had
-            return Page(number=number, text=reading.text, ocr=True, engine=None)
+        if result is None:  # timed out: the page keeps what its text layer had, and carries its failure
+            return Page(number=number, text=reading.text, ocr=True, engine=None, failure=notes.failure_of(number))
         if reading.quality.reason == SPARSE and result.characters <= reading.quality.characters:
             return Page(number=number, text=reading.text, ocr=False, engine=TEXT_ENGINE)
         return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=result.engine)
