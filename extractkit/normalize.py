@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import chain, compress
 
 #: Kana and ideographs: the letters of Japanese and Chinese.
 CJK_LETTERS = (
@@ -64,16 +65,17 @@ def join_wrapped_lines(lines: list[str], wrapped: list[bool]) -> str:
     ``wrapped[i]`` says line ``i`` runs on into line ``i + 1`` (it was wrapped because it reached
     the end of its measure, as its geometry shows) rather than ending its paragraph or item.
     Latin line breaks are kept as they are (whitespace to an index), so hyphenation is untouched.
+    Only the wrapped lines are looked at; the others are joined by newlines as they are.
     """
-    out: list[str] = []
-    for index, line in enumerate(lines):
-        if index and out:
-            previous = lines[index - 1].rstrip()
-            current = line.lstrip()
-            if wrapped[index - 1] and previous and current and joins_without_space(previous[-1], current[0]):
-                out[-1] = out[-1].rstrip()
-                out.append(current)
-                continue
-            out.append("\n")
-        out.append(line)
-    return "".join(out)
+    if not any(wrapped[: len(lines) - 1]):
+        return "\n".join(lines)
+    pieces = list(lines)
+    breaks = ["\n"] * len(lines)
+    breaks[-1] = ""
+    for index in compress(range(len(lines) - 1), wrapped):
+        previous, current = lines[index].rstrip(), lines[index + 1].lstrip()
+        if previous and current and joins_without_space(previous[-1], current[0]):
+            pieces[index] = pieces[index].rstrip()
+            pieces[index + 1] = pieces[index + 1].lstrip()
+            breaks[index] = ""
+    return "".join(chain.from_iterable(zip(pieces, breaks, strict=True)))

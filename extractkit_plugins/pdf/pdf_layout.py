@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import compress, repeat
-from operator import add, itemgetter, mod, ne, sub
 from typing import Any, NamedTuple
 
 from extractkit.normalize import contains_cjk_letters, join_wrapped_lines
@@ -71,57 +69,54 @@ class LineGeometry(NamedTuple):
     angle: float
     #: Width of the line's first word (a run of Latin characters, or one CJK character).
     head_width: float = 0.0
+    #: Whether the line's glyphs stand upright (turned less than a degree): :func:`is_upright` of ``angle``.
+    upright: bool = True
 
 
 def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeometry | None]:
     """The geometry of every line (``None`` for an empty one); ``lines`` are (text, UTF-16 offset) pairs.
 
-    The characters measured (each line's first and last visible one and the end of its first word)
-    are found first, then all their boxes and angles are fetched from pdfium in one pass. On the
-    usual page, whose character indexes are its text offsets, every step is a ``map`` over all the
-    lines at once (no Python code runs per line but the last assembly); other pages are measured
-    line by line.
+    The characters measured (each line's first and last visible one and the end of its first word,
+    when that is not its first character) are found first, then all their boxes and angles are
+    fetched from pdfium in one pass. A page whose character indexes are not its text offsets is
+    measured by :func:`_measure_lines_one_by_one`.
     """
     if not _indexes_are_offsets(textpage, lines):
         return _measure_lines_one_by_one(textpage, lines, identity=False)
-    texts = [line for line, _ in lines]
-    kept = list(map(bool, map(str.strip, texts)))
-    if not all(kept):
-        texts = list(compress(texts, kept))
-    offsets = list(compress((offset for _, offset in lines), kept))
-    leads = list(map(sub, map(len, texts), map(len, map(str.lstrip, texts))))
-    firsts = list(map(add, offsets, leads))
-    lasts = list(map(sub, map(add, offsets, map(len, map(str.rstrip, texts))), repeat(1)))
-    heads = list(map(sub, map(add, offsets, map(_match_end, map(_FIRST_WORD.match, texts, leads))), repeat(1)))
+    firsts: list[int] = []
+    lasts: list[int] = []
+    heads: list[int] = []  # where the first word ends, for the lines whose first word is longer than a character
+    long_heads: list[bool] = []
+    kept: list[bool] = []
+    match_word = _FIRST_WORD.match
+    for line, offset in lines:
+        body = line.strip()
+        kept.append(bool(body))
+        if body:
+            first = offset + line.index(body[0])
+            firsts.append(first)
+            lasts.append(first + len(body) - 1)
+            word = match_word(body).end()  # type: ignore[union-attr]
+            long_heads.append(word > 1)
+            if word > 1:
+                heads.append(first + word - 1)
     count = len(firsts)
-    # A line's first word is often its first character (one CJK letter): its box is measured once.
-    longer = list(map(ne, heads, firsts))
-    boxes = loose_box_tuples(textpage, firsts + lasts + list(compress(heads, longer)))
-    first_boxes, last_boxes = boxes[:count], boxes[count : 2 * count]
-    if all(longer):
-        head_boxes = boxes[2 * count :]
-    else:
-        measured_heads = iter(boxes[2 * count :])
-        pairs = zip(longer, first_boxes, strict=True)
-        head_boxes = [next(measured_heads) if differs else box for differs, box in pairs]
-    degrees = list(map(mod, map(math.degrees, char_angles(textpage, firsts)), repeat(360.0)))
-    heights = map(abs, map(sub, map(itemgetter(3), last_boxes), map(itemgetter(1), last_boxes)))
-    if all(map(is_upright, degrees)):
-        sizes = [height or 10.0 for height in heights]
-    else:
-        widths = map(abs, map(sub, map(itemgetter(2), last_boxes), map(itemgetter(0), last_boxes)))
-        sizes = [
-            max(height, 0.0 if is_upright(angle) else width) or 10.0
-            for height, width, angle in zip(heights, widths, degrees, strict=True)
-        ]
-    head_widths = map(sub, map(itemgetter(2), head_boxes), map(itemgetter(0), first_boxes))
-    fields = zip(first_boxes, last_boxes, sizes, degrees, head_widths, strict=True)
-    measured = iter(list(map(_line_geometry, repeat(LineGeometry), fields)))
-    return [next(measured) if keep else None for keep in kept]
-
-
-def _match_end(match: re.Match[str]) -> int:
-    return match.end()
+    boxes = loose_box_tuples(textpage, firsts + lasts + heads)
+    head_boxes = iter(boxes[2 * count :])
+    measured: list[LineGeometry] = []
+    for first_box, last_box, turn, long_head in zip(
+        boxes[:count], boxes[count : 2 * count], char_angles(textpage, firsts), long_heads, strict=True
+    ):
+        angle = math.degrees(turn) % 360
+        up = angle < 1.0 or angle > 359.0  # is_upright() of an angle in [0, 360)
+        size = abs(last_box[3] - last_box[1])
+        if not up:
+            size = max(size, abs(last_box[2] - last_box[0]))
+        head_right = next(head_boxes)[2] if long_head else first_box[2]
+        geometry = (first_box, last_box, size or 10.0, angle, head_right - first_box[0], up)
+        measured.append(_line_geometry(LineGeometry, geometry))
+    found = iter(measured)
+    return [next(found) if keep else None for keep in kept]
 
 
 def _measure_lines_one_by_one(
@@ -165,7 +160,7 @@ def _measure_lines_one_by_one(
     ]
     measured_spans = iter(
         [
-            LineGeometry(first, last, size, angle, head_right - first[0] if span[2] >= 0 else size)
+            LineGeometry(first, last, size, angle, head_right - first[0] if span[2] >= 0 else size, is_upright(angle))
             for first, last, size, angle, head_right, span in zip(
                 firsts, lasts, sizes, degrees, head_rights, measurable, strict=True
             )
@@ -182,10 +177,15 @@ def _indexes_are_offsets(textpage: Any, lines: list[tuple[str, int]]) -> bool:
     """
     if not lines:
         return False
-    probes = [(line, offset) for line, offset in (*lines[::4], lines[-1]) if line]
-    if any(not in_bmp(line) for line, _ in probes):
-        return False
-    ends = [offset + len(line) - 1 for line, offset in probes]
+    probes = lines[::4]
+    if len(lines) % 4 != 1:  # the last line is not among them yet
+        probes.append(lines[-1])
+    ends = []
+    for line, offset in probes:
+        if line:
+            if not (line.isascii() or in_bmp(line)):
+                return False
+            ends.append(offset + len(line) - 1)
     return char_indexes(textpage, ends) == ends
 
 
@@ -262,7 +262,7 @@ def wrapped_flags(lines: list[str], geometry: list[LineGeometry | None], page_wi
     lines must be wrapped for the margin to count, so a list of short lines is never joined.
     """
     flags = [False] * len(lines)
-    ups = [g is not None and is_upright(g.angle) for g in geometry]
+    ups = [g is not None and g.upright for g in geometry]
     upright = [g for g, up in zip(geometry, ups, strict=True) if up]
     if not upright or page_width <= 0:
         return flags
@@ -318,7 +318,7 @@ def arrange(
         tabular = is_tabular(texts)
     if tabular:
         texts = spaced_lines(textpage, lines)
-    turned = any(g is not None and not is_upright(g.angle) for g in geometry)
+    turned = not all(g.upright for g in geometry if g is not None)
     # Columns of prose keep pdfium's order: sorting them by height would interleave them.
     order = top_to_bottom(texts, geometry) if tabular or turned else None
     if order is not None:

@@ -63,7 +63,9 @@ def _functions() -> _Functions:
 
 
 def _textpage_pointer(textpage: Any) -> ctypes.c_void_p:
-    return ctypes.c_void_p(_textpage_address(textpage))
+    """The text page's address as a ``c_void_p``: the one it keeps (:class:`.pdfium_pages.TextPage`), else a new one."""
+    pointer = getattr(textpage, "pointer", None)
+    return pointer if pointer is not None else ctypes.c_void_p(_textpage_address(textpage))
 
 
 def _textpage_address(textpage: Any) -> int:

@@ -32,13 +32,17 @@ class PageLoadError(Exception):
 
 
 class TextPage:
-    """A loaded ``FPDF_TEXTPAGE``: its character count and its whole text."""
+    """A loaded ``FPDF_TEXTPAGE``: its character count and its whole text.
 
-    __slots__ = ("_as_parameter_", "raw")
+    ``pointer`` is its address as a ``c_void_p``, made once for the many calls of :mod:`.pdfium_bulk`.
+    """
+
+    __slots__ = ("_as_parameter_", "pointer", "raw")
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
+        self.pointer = ctypes.c_void_p(ctypes.cast(raw, ctypes.c_void_p).value)
 
     def count_chars(self) -> int:
         """Characters pdfium lists on the page (generated spaces and line breaks included)."""
