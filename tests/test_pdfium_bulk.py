@@ -71,6 +71,23 @@ def test_metadata_matches_pypdfium2(corpus):
         document.close()
 
 
+def test_long_and_japanese_metadata_match_pypdfium2(tmp_path):
+    """Entries longer than the first read's buffer are read again in full."""
+    path = tmp_path / "long-title.pdf"
+    pdf = generator.new_fpdf()
+    pdf.set_title("議事録 " * 200 + "end")  # about 1,200 UTF-16 bytes
+    pdf.set_author("山田太郎")
+    pdf.add_page()
+    pdf.output(str(path))
+    document = pdfium.PdfDocument(str(path))
+    try:
+        texts = pdfium_bulk.metadata_texts(document, pdfium.PdfDocument.METADATA_KEYS)
+        assert texts == document.get_metadata_dict()
+        assert texts["Title"].endswith("議事録 end") and texts["Author"] == "山田太郎"
+    finally:
+        document.close()
+
+
 def _spaced_one_by_one(textpage, line: str, offset: int) -> str:
     """The table-gap rule character by character through pypdfium2, as the reference."""
     out, previous_right, position = [], None, offset

@@ -45,7 +45,7 @@ from .pdf_layout import (
 from .pdf_metadata import pdf_date_to_iso, read_metadata  # noqa: F401 (pdf_date_to_iso is part of this module's API)
 from .pdf_text_quality import SPARSE, TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
 from .pdfium_bulk import char_indexes, tight_boxes
-from .pdfium_pages import PageLoadError, loaded_page
+from .pdfium_pages import DocumentLoadError, PageLoadError, RawDocument, load_document, loaded_page
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -79,7 +79,7 @@ class PdfExtractor(Extractor):
     def extract(self, document: Document) -> ExtractionResult:
         """Read every page; raise a classified error for encrypted, broken or oversized PDFs."""
         with PDFIUM_LOCK:
-            pdf = open_pdf(document, self.options.pdf_password)
+            pdf = open_document(document, self.options.pdf_password)
         try:
             with PDFIUM_LOCK:
                 metadata = read_metadata(pdf)
@@ -120,16 +120,27 @@ class PageReading:
 
 
 def open_pdf(document: Document, password: str = "") -> Any:
-    """Open with the empty user password, then with ``password``; classify every failure."""
+    """Open as a pypdfium2 ``PdfDocument``, with the empty user password then ``password``; classify failures."""
+    import pypdfium2 as pdfium
+
+    return _open_with(document, password, lambda attempt: pdfium.PdfDocument(str(document.path), password=attempt))
+
+
+def open_document(document: Document, password: str = "") -> RawDocument:
+    """:func:`open_pdf` through pdfium's own functions (:mod:`.pdfium_pages`), as the extractor reads it."""
+    return _open_with(document, password, lambda attempt: load_document(document.path, attempt))
+
+
+def _open_with(document: Document, password: str, open_file: Callable[[str], Any]) -> Any:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     attempts = [""] + ([password] if password else [])
     for attempt in attempts:
         try:
-            return pdfium.PdfDocument(str(document.path), password=attempt)
-        except pdfium.PdfiumError as exc:
-            code = getattr(exc, "err_code", None)
+            return open_file(attempt)
+        except (pdfium.PdfiumError, DocumentLoadError) as exc:
+            code = getattr(exc, "err_code", None) if isinstance(exc, pdfium.PdfiumError) else exc.code
             if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
                 continue
             if code == pdfium_c.FPDF_ERR_FILE and not document.path.is_file():
@@ -173,7 +184,7 @@ def _rendered(pdf: Any, index: int, name: str, dpi: int) -> Image.Image:
     import pypdfium2 as pdfium
 
     try:
-        page = pdf[index]
+        page = (pdf.for_rendering() if isinstance(pdf, RawDocument) else pdf)[index]
     except pdfium.PdfiumError:
         raise CorruptDocument(f"{name}: page {index + 1} cannot be loaded; the PDF's page tree is damaged") from None
     try:

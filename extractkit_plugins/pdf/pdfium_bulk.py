@@ -19,6 +19,8 @@ from typing import Any, Callable, NamedTuple, Sequence
 Box = tuple[float, float, float, float]
 #: Bytes of one FS_RECTF (four C floats: left, top, right, bottom).
 RECT_SIZE = 16
+#: Bytes of the buffer document information entries are first read into (UTF-16, with the NUL).
+META_BUFFER = 512
 
 
 class _Functions(NamedTuple):
@@ -139,15 +141,18 @@ def metadata_texts(pdf: Any, keys: Sequence[str]) -> dict[str, str]:
     """The document information entries named by ``keys`` (``Title``, ``Author``...); a missing one is ``""``."""
     get_text = _functions().meta_text
     document = _address(pdf.raw)
+    shared = ctypes.create_string_buffer(META_BUFFER)  # most entries fit: one call each
     texts = {}
     for key in keys:
         tag = key.encode("utf-8")
-        size = get_text(document, tag, None, 0)
+        size = get_text(document, tag, shared, META_BUFFER)
         if size <= 2:  # nothing but the terminating NUL
             texts[key] = ""
             continue
-        buffer = ctypes.create_string_buffer(size)
-        get_text(document, tag, buffer, size)
+        buffer = shared
+        if size > META_BUFFER:
+            buffer = ctypes.create_string_buffer(size)
+            get_text(document, tag, buffer, size)
         texts[key] = buffer.raw[: size - 2].decode("utf-16-le")
     return texts
 

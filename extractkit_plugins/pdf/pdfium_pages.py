@@ -1,4 +1,4 @@
-"""Pages and text pages loaded through pdfium's C functions, without pypdfium2's page objects.
+"""Documents, pages and text pages loaded through pdfium's C functions, without pypdfium2's objects.
 
 pypdfium2 wraps every page and text page in an object with a weak-reference finalizer and a
 parent registry, and its ``get_text_range`` makes several index look-ups before reading. The
@@ -9,18 +9,85 @@ document and a tenth of a text page's, measured against the page objects).
 
 :class:`TextPage` has the surface the layout code uses (``raw``, ``count_chars()``,
 ``get_text_range()``), so :mod:`.pdfium_bulk`, :mod:`.pdf_layout` and :mod:`.pdf_tables` take
-either kind. Rendering, which is rare and costs far more than loading, still goes through
-pypdfium2's page object.
+either kind. :func:`load_document` opens a file with ``FPDF_LoadDocument`` likewise. Rendering,
+which is rare and costs far more than loading, still goes through pypdfium2's objects: a
+:class:`RawDocument` opens its file a second time through pypdfium2 the first time a page of it
+must be rendered (:meth:`RawDocument.for_rendering`).
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
 #: The box pypdfium2 (and PDF readers generally) assume when a page has no MediaBox: US Letter.
 DEFAULT_MEDIA_BOX = (0.0, 0.0, 612.0, 792.0)
+
+
+class DocumentLoadError(Exception):
+    """pdfium could not open a document; ``code`` is its ``FPDF_GetLastError()`` (``FPDF_ERR_PASSWORD``...)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class RawDocument:
+    """An open ``FPDF_DOCUMENT``: its page count and PDF version, and the file it came from."""
+
+    __slots__ = ("_as_parameter_", "_rendering", "password", "path", "raw")
+
+    def __init__(self, raw: Any, path: Path, password: str) -> None:
+        self.raw = raw
+        self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
+        self.path = path
+        self.password = password
+        self._rendering: Any = None
+
+    def __len__(self) -> int:
+        import pypdfium2.raw as pdfium_c
+
+        return int(pdfium_c.FPDF_GetPageCount(self.raw))
+
+    def get_version(self) -> int | None:
+        """The PDF version (14 for 1.4), or ``None`` when pdfium cannot tell."""
+        import pypdfium2.raw as pdfium_c
+
+        version = ctypes.c_int()
+        return version.value if pdfium_c.FPDF_GetFileVersion(self.raw, ctypes.byref(version)) else None
+
+    def for_rendering(self) -> Any:
+        """The same file opened as a pypdfium2 ``PdfDocument`` (once), for rendering its pages."""
+        if self._rendering is None:
+            import pypdfium2 as pdfium
+
+            self._rendering = pdfium.PdfDocument(str(self.path), password=self.password or None)
+        return self._rendering
+
+    def close(self) -> None:
+        """Close the document (and its rendering twin); closing twice does nothing."""
+        import pypdfium2.raw as pdfium_c
+
+        if self._rendering is not None:
+            self._rendering.close()
+            self._rendering = None
+        if self.raw is not None:
+            pdfium_c.FPDF_CloseDocument(self.raw)
+            self.raw = self._as_parameter_ = None
+
+
+def load_document(path: Path, password: str = "") -> RawDocument:
+    """Open a PDF file with ``password`` (``""`` for none); raises :class:`DocumentLoadError`. Call under the lock."""
+    import pypdfium2.raw as pdfium_c
+
+    encoded = os.fsencode(path) + b"\x00"
+    raw = pdfium_c.FPDF_LoadDocument(encoded, password.encode("utf-8") + b"\x00" if password else None)
+    if not raw:
+        raise DocumentLoadError(int(pdfium_c.FPDF_GetLastError()))
+    return RawDocument(raw, path, password)
 
 
 class PageLoadError(Exception):
