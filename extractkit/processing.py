@@ -17,6 +17,7 @@ import stat
 import tempfile
 import time
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any, Mapping
 from urllib.parse import quote_from_bytes, unquote, urlsplit
 
@@ -47,6 +48,12 @@ def default_plugins() -> Plugins:
     return _default_plugins
 
 
+@functools.lru_cache(maxsize=1)
+def default_options() -> ExtractOptions:
+    """The default settings, made once and shared (their ``extra`` is a read-only empty mapping)."""
+    return ExtractOptions(extra=MappingProxyType({}))
+
+
 def local_document(
     path: str | Path, *, uri: str | None = None, name: str | None = None, mime_type: str | None = None
 ) -> Document:
@@ -57,7 +64,10 @@ def local_document(
     """
     path = Path(path).absolute()  # extraction may run in a child with another working directory
     try:
-        status = os.stat(path)
+        status = os.lstat(path)
+        link = stat.S_ISLNK(status.st_mode)
+        if link:
+            status = os.stat(path)
         if not stat.S_ISREG(status.st_mode):
             raise UnreadableDocument(f"{path} is not a regular file")
         if not os.access(path, os.R_OK):
@@ -65,7 +75,7 @@ def local_document(
     except OSError as exc:
         raise UnreadableDocument(f"{path} cannot be read: {exc.strerror or exc}") from exc
     return Document(
-        uri=uri or file_uri(path),
+        uri=uri or file_uri(path, link=link),
         path=path,
         name=name or path.name,
         size=status.st_size,
@@ -73,12 +83,14 @@ def local_document(
     )
 
 
-def file_uri(path: Path) -> str:
-    """``file://`` URI of a file's real path: its folder's (remembered), then the file's own if it is a link."""
-    folder = _real_folder(os.path.dirname(path))
-    real = os.path.join(folder, path.name)
-    if os.path.islink(real):
-        real = os.path.realpath(real)
+def file_uri(path: Path, *, link: bool | None = None) -> str:
+    """``file://`` URI of a file's real path: its folder's (remembered), then the file's own if it is a link.
+
+    ``link`` says whether ``path`` itself is a symbolic link, where the caller knows.
+    """
+    if link is None:
+        link = os.path.islink(path)
+    real = os.path.realpath(path) if link else os.path.join(_real_folder(os.path.dirname(path)), path.name)
     return "file://" + quote_from_bytes(os.fsencode(real))
 
 
@@ -160,7 +172,7 @@ def extract_document(document: Document, plugins: Plugins, options: ExtractOptio
 
     Raises :class:`DocumentError`; its ``attempts`` attribute lists every failed try.
     """
-    options = options or ExtractOptions()
+    options = options or default_options()
     document = detect(document, plugins, options)
     mime_type = document.mime_type or "application/octet-stream"
     candidates = rank_extractors(
