@@ -265,12 +265,12 @@ def test_a_confident_page_is_not_flagged(tmp_path):
 def test_upscaling_never_passes_600_dpi_for_a_page_rendered_at_a_known_resolution():
     from PIL import Image, ImageDraw
 
-    from extractkit_plugins.image.page_prep import MAX_EFFECTIVE_DPI, upscale_factor
+    from extractkit_plugins.image.page_prep import MAX_EFFECTIVE_DPI, TARGET_LINE_HEIGHT, upscale_factor
 
     page = Image.new("L", (1200, 1600), 255)
     draw = ImageDraw.Draw(page)
     for top in range(40, 1500, 30):  # text-like bands 8 px high: small print
         draw.rectangle((60, top, 1100, top + 7), fill=0)
-    assert upscale_factor(page) == 4.0  # a file's stated DPI may be wrong: enlarge as the lines ask
+    assert upscale_factor(page) == TARGET_LINE_HEIGHT / 8  # a file's stated DPI may be wrong: as the lines ask
     assert upscale_factor(page, 300) == MAX_EFFECTIVE_DPI / 300
     assert upscale_factor(page, 600) == 1.0

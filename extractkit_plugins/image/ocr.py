@@ -33,7 +33,7 @@ from extractkit.models import ExtractOptions
 from extractkit.normalize import is_cjk
 
 from .lookalikes import Suspect, apply_confirmed, find_suspects, readings_by_cell, suspect_strip
-from .ocr_text import TsvLine, lines_to_text
+from .ocr_text import TsvLine, keeps_confident_words, lines_to_text
 from .osd import AUTO, auto_languages, detect_rotation, language_list
 from .page_prep import ink_before_lines, page_resolution, skew_angle, upscale_factor, upscaled
 from .tesseract_cli import TESSERACT, child_environment, raise_for_failure, run_tesseract
@@ -134,8 +134,8 @@ def ocr_image(
     skew = skew_angle(image)
     if skew:
         image = image.rotate(skew, resample=PILImage.Resampling.BICUBIC, expand=True, fillcolor=255)
-    if rendered_dpi is None or page_resolution(image, dpi) < dpi:  # a DPI the page's text size belies gives way
-        rendered_dpi = dpi = page_resolution(image, dpi)
+    if (resolution := page_resolution(image, dpi)) < dpi:  # a stated DPI the page's text size belies gives way
+        dpi, rendered_dpi = resolution, rendered_dpi and resolution
     factor = upscale_factor(image, rendered_dpi)
     if factor > 1.0:
         image = upscaled(image, factor)
@@ -234,7 +234,8 @@ def _alternatives(
         starts = [(*line.boxes[0][:3], max(box[3] for box in line.boxes)) for line in upright.lines if line.boxes]
         if ink_before_lines(image, starts):
             block = recognise(path, languages, PSM_BLOCK, dpi, deadline=deadline, name=name, page=image)
-            if block.characters > upright.characters and block.score >= upright.score - CONFIDENCE_SLACK:
+            more = block.characters > upright.characters and block.score >= upright.score - CONFIDENCE_SLACK
+            if more and keeps_confident_words(upright.lines, block.lines, block.characters - upright.characters):
                 upright = block
     if upright.score >= GOOD_CONFIDENCE or upright.characters == 0:
         return reread_gibberish(upright, path, image, dpi, deadline=deadline, name=name)

@@ -19,12 +19,15 @@ characters: the white gap between the two boxes is about a character wide. So:
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from extractkit.normalize import is_cjk, joins_without_space
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from PIL import Image
 
 #: A blank gap next to CJK text at least this share of the line's character size is a real space.
@@ -36,6 +39,9 @@ INK_LEVEL = 0.3
 INK_CONTRAST = 40
 #: A line is wrapped when the next line's first word would have ended this close to the margin (in ems).
 WRAP_TOLERANCE_EM = 0.6
+#: A word read with at least this confidence (0-100) is taken as read: a second reading of the page
+#: that drops such words loses text, whatever else it adds.
+CONFIDENT_WORD = 80.0
 #: After these a CJK glyph leaves white in its own cell, and before these too: never a space there.
 _NO_SPACE_AFTER = set("、。，．・：；？！」』）〕］｝〉》】〙〛（「『〔［｛〈《【〘〚")
 _NO_SPACE_BEFORE = set("、。，．・：；？！」』）〕］｝〉》】〙〛")
@@ -230,3 +236,28 @@ def lines_to_text(lines: list[TsvLine] | tuple[TsvLine, ...], page: Image.Image 
                 parts.append("\n\n")
         parts.append(text)
     return "".join(parts)
+
+
+def keeps_confident_words(first: Sequence[TsvLine], second: Sequence[TsvLine], gained: int) -> bool:
+    """True when ``second``, which read ``gained`` characters more, lost fewer than that of what ``first`` was sure of.
+
+    The words ``first`` read with confidence :data:`CONFIDENT_WORD` (CJK ones character by
+    character, since engines cut CJK text into words differently from pass to pass) are looked up
+    in ``second``; the characters of those missing must be fewer than ``gained``. A uniform-block
+    reading that finds a glyph the layout pass dropped can misread whole words elsewhere
+    (``through`` as ``ae``, at confidence 0): more characters is then no better reading.
+    """
+    wanted = Counter(
+        token
+        for line in first
+        for word, confidence in line.words
+        if confidence >= CONFIDENT_WORD
+        for token in _tokens(word)
+    )
+    found = Counter(token for line in second for word, _ in line.words for token in _tokens(word))
+    return sum(len(token) * count for token, count in (wanted - found).items()) < gained
+
+
+def _tokens(word: str) -> list[str]:
+    """A word as one token, or, when it holds CJK characters, each character one token."""
+    return list(word) if any(is_cjk(char) for char in word) else [word]

@@ -4,9 +4,15 @@
 * **Small text**: Tesseract reads best at about 300 dpi with an x-height of 20 px or more, and
   poorly below 10 px; a 72-dpi page image, or a 200-dpi scan of 8 pt print, is far below. The text
   size is measured on the page itself (a stated DPI is often missing, or 1, or 72 for a scan):
-  the median height of the ink bands in the row profile is the text line's height. A page whose
-  lines are lower than :data:`MIN_LINE_HEIGHT` px is enlarged (Lanczos) to :data:`TARGET_LINE_HEIGHT`,
-  at most :data:`MAX_UPSCALE` times, and the DPI told to the engine grows with it.
+  the median height of the ink bands in the row profile is the text line's height (about the
+  x-height of prose, the digit height of a table of figures). A page whose lines are lower than
+  :data:`MIN_LINE_HEIGHT` px is enlarged (Lanczos) to :data:`TARGET_LINE_HEIGHT`, at most
+  :data:`MAX_UPSCALE` times, and the DPI told to the engine grows with it. Enlarging further does
+  harm: at an x-height of 40 px the ``jpn+eng`` models read a lone ``1`` or ``4`` in a table cell as ``ー``.
+* **Resolution**: a stated DPI more than :data:`DPI_DOUBT` times what the page's own text size
+  suggests (body text has an x-height of about :data:`BODY_X_HEIGHT_PT`) is wrong (a 72-dpi image
+  saved with a 300-dpi header, or no header at all); the page's own estimate replaces it, so the
+  engine's layout analysis is not told that 5 px letters are 1 pt high.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ SKEW_GAIN = 1.1
 SKEW_SAMPLE_WIDTH = 400
 #: Text lines lower than this (ink band, pixels) are enlarged to about TARGET_LINE_HEIGHT.
 MIN_LINE_HEIGHT = 20
-TARGET_LINE_HEIGHT = 36
+TARGET_LINE_HEIGHT = 20
 MAX_UPSCALE = 4.0
 #: Never enlarge past this effective resolution: a page rendered or scanned at 300 dpi whose
 #: lines measure small holds small print (or several columns that blur the row profile), and
@@ -33,10 +39,21 @@ MAX_EFFECTIVE_DPI = 600
 #: Bands lower than this are specks or rules, not text lines; fewer bands than this is no text.
 MIN_BAND = 3
 MIN_BANDS = 2
+#: The ink level rows are measured against: this share of the inked rows is darker. Table rules,
+#: bars and underlines are the darkest rows of a page and few; against them the text's rows
+#: would fall under the ink limit and the bands would shrink to a few rows, or vanish.
+INK_ROW_QUANTILE = 0.9
+#: Rows darker than paper by less than this (of 255) hold no ink.
+MIN_ROW_CONTRAST = 8
+#: The x-height (points) of body text, from which a page's resolution is estimated, and how far
+#: a stated resolution may exceed that estimate before it is taken for wrong.
+BODY_X_HEIGHT_PT = 5.0
+DPI_DOUBT = 2.0
 #: Grey levels below this are ink when looking for what a reading left out, and this many ink
 #: pixels before a line's first word are a dropped glyph rather than a speck.
 INK_THRESHOLD = 128
 MIN_DROPPED_INK = 40
+PT_PER_INCH = 72.0
 
 
 def skew_angle(image: Image.Image) -> float:
@@ -77,7 +94,8 @@ def line_height(image: Image.Image) -> float | None:
     """The median height (px) of the page's text lines: runs of rows holding ink; ``None`` when there are none.
 
     Rows are averaged across the page; a row is ink when it is darker than the page's paper by a
-    fair share of the darkest row's contrast, so a clean scan and a grey, noisy one are measured alike.
+    fair share of the contrast of its dark rows (:data:`INK_ROW_QUANTILE`, so that a few table rules
+    do not set the scale), so a clean scan and a grey, noisy one are measured alike.
     """
     from PIL import Image as PILImage
     from PIL import ImageOps
@@ -85,9 +103,11 @@ def line_height(image: Image.Image) -> float | None:
     grey = image if image.mode == "L" else image.convert("L")
     profile = list(ImageOps.invert(grey).resize((1, grey.height), PILImage.Resampling.BOX).tobytes())
     ordered = sorted(profile)
-    paper, darkest = ordered[len(ordered) // 5], ordered[-1]
-    if darkest - paper < 8:
+    paper = ordered[len(ordered) // 5]
+    inked = [value for value in ordered if value >= paper + MIN_ROW_CONTRAST]
+    if not inked:
         return None
+    darkest = inked[int(INK_ROW_QUANTILE * (len(inked) - 1))]
     limit = paper + 0.2 * (darkest - paper)
     bands, start = [], None
     for row, value in enumerate([*profile, 0]):
@@ -115,6 +135,20 @@ def upscale_factor(image: Image.Image, dpi: float | None = None) -> float:
     if dpi:
         factor = min(factor, MAX_EFFECTIVE_DPI / dpi)
     return max(1.0, factor)
+
+
+def page_resolution(image: Image.Image, stated: float) -> int:
+    """The page's resolution: ``stated``, unless the page's text is too small for it to be true.
+
+    When the text lines measure less than :data:`MIN_LINE_HEIGHT` and ``stated`` is more than
+    :data:`DPI_DOUBT` times the resolution at which they would be body text, that estimate is
+    returned instead: the image was made at a lower resolution than it says (or says nothing).
+    """
+    height = line_height(image)
+    if height is None or height >= MIN_LINE_HEIGHT:
+        return round(stated)
+    estimate = height * PT_PER_INCH / BODY_X_HEIGHT_PT
+    return round(estimate) if stated > DPI_DOUBT * estimate else round(stated)
 
 
 def upscaled(image: Image.Image, factor: float) -> Image.Image:
