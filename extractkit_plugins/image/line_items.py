@@ -20,6 +20,7 @@ Two kinds of evidence must agree before it changes:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -148,3 +149,91 @@ def item_cut(page: Image.Image, line: TsvLine) -> Image.Image:
     cut.paste(numeral, (0, 0))
     cut.paste(following, (numeral.width + gap, 0))
     return cut
+
+
+# -- another engine's reading as the evidence ------------------------------------------------------
+
+#: Two lines are the same line when the first BODY_CHARS characters of their text after the label
+#: (whitespace aside) match at least BODY_AGREEMENT.
+BODY_CHARS = 10
+BODY_AGREEMENT = 0.8
+_LABEL = re.compile(rf"^([ \t\u3000]*)(\S+?)([ \t\u3000]+)(?=[{CJK_LETTERS}])")
+
+
+def _parts(line: str) -> tuple[str, str, str] | None:
+    """A text line's item label, the whitespace after it and its body, or None when it opens no item."""
+    found = _LABEL.match(line)
+    if found is None:
+        return None
+    return found.group(2), found.group(3), line[found.end() :]
+
+
+def _same_body(body: str, other: str) -> bool:
+    """True when two bodies (the text after an item label) begin with the same characters."""
+    from difflib import SequenceMatcher
+
+    first, second = "".join(body.split())[:BODY_CHARS], "".join(other.split())[:BODY_CHARS]
+    if len(first) < 2 or len(second) < 2 or not _CJK_LETTER.match(first):
+        return False
+    return SequenceMatcher(None, first, second, autojunk=False).ratio() >= BODY_AGREEMENT
+
+
+def _repairs(line: str, label: str, body: str) -> list[tuple[str, bool]]:
+    """The line as it reads with the other reading's label, and whether its body is that line's.
+
+    A repair exists when the line's label is one look-alike, lost, set without its space or with
+    an ASCII one. The space between the kanji numeral and the CJK text is U+3000, as
+    :mod:`.ocr_text` sets it.
+    """
+    space = "\u3000"
+    own = _parts(line)
+    stripped = line.lstrip()
+    indent = line[: len(line) - len(stripped)]
+    if own is not None and len(own[0]) == 1 and own[0] in LOOKALIKES and label in NUMERALS:
+        return [(f"{indent}{label}{space}{own[2]}", _same_body(own[2], body))]
+    if own is not None and own[0] == label and own[1] != space:  # an ASCII space after a kanji numeral
+        return [(f"{indent}{label}{space}{own[2]}", _same_body(own[2], body))]
+    if own is None and stripped.startswith(label) and numeral_value(stripped[: len(label) + 1]) is None:
+        return [(f"{indent}{label}{space}{stripped[len(label) :]}", _same_body(stripped[len(label) :], body))]
+    if own is None or numeral_value(own[0]) is None:
+        return [(f"{indent}{label}{space}{stripped}", _same_body(stripped, body))]
+    return []
+
+
+def confirm_items(text: str, evidence: str) -> tuple[str, int]:
+    """``text`` with its item labels restored where another reading of the page (``evidence``) confirms them.
+
+    A line of ``text`` may open with a numeral's look-alike (``—　法第…``), have lost its numeral
+    (``法第…``) or its space (``一法第…``), or have an ASCII space after it (``一 法第…``). It
+    changes only where ``evidence`` has a line that opens with a kanji numeral, a space and the
+    same body (:data:`BODY_CHARS` characters agreeing), the two lines match only each other, and the
+    numeral, set in ``text``, continues ``text``'s numbering (:func:`numbering_agrees`; a column of
+    dash bullets that the other engine read as ``一 一 一`` continues nothing). A look-alike becomes
+    only one of :data:`NUMERALS`. Returns the text and how many lines changed.
+    """
+    lines, others = text.split("\n"), evidence.split("\n")
+    other_values = text_item_values(evidence)
+    labelled = [
+        (parts, index)
+        for index, parts in enumerate(_parts(line) for line in others)
+        if parts is not None and other_values[index]
+    ]
+    proposals: dict[int, tuple[str, int]] = {}
+    for index, line in enumerate(lines):
+        found = [
+            (repaired, source)
+            for (label, _, body), source in labelled
+            for repaired, same in _repairs(line, label, body)
+            if same
+        ]
+        if len(found) == 1:
+            proposals[index] = found[0]
+    sources = Counter(source for _, source in proposals.values())
+    proposals = {index: found for index, found in proposals.items() if sources[found[1]] == 1}  # one line each
+    values = text_item_values(text)
+    for index, (repaired, _) in proposals.items():
+        values[index] = text_item_values(repaired)[0]
+    accepted = [index for index in proposals if numbering_agrees(values, index)]
+    for index in accepted:
+        lines[index] = proposals[index][0]
+    return "\n".join(lines), len(accepted)

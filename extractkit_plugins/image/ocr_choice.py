@@ -12,6 +12,12 @@ Look-alike confusions (the kanji numerals ``一 二`` read as ``ー`` ``—`` ``
 ``力夕``) are corrected only where the
 context makes the reading implausible *and* the other engine read the right character at the
 same place of the aligned text. Without that evidence nothing changes.
+
+An item label that opens a line (``一　法第…``) has no neighbour to align: the kept reading's
+line with a look-alike numeral, a lost numeral or a lost space after it takes the other
+reading's label where the other reading has the same line (the same text after the label) opened
+by a numeral, and that numeral continues the numbering of both readings
+(:func:`.line_items.confirm_items`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import replace
 
+from .line_items import confirm_items
 from .lookalikes import CONFUSIONS
 from .ocr import OcrResult
 
@@ -69,7 +76,10 @@ def expected_error(result: OcrResult) -> float:
 
 
 def choose(first: OcrResult, second: OcrResult) -> OcrResult:
-    """The reading with the lower expected error (one that lost text never wins), corrected by the other."""
+    """The reading with the lower expected error (one that lost text never wins), corrected by the other.
+
+    Look-alikes, then item labels (:func:`.line_items.confirm_items`), are taken from the other reading.
+    """
     if not second.characters:
         return first
     if not first.characters:
@@ -82,4 +92,5 @@ def choose(first: OcrResult, second: OcrResult) -> OcrResult:
     chosen = min(candidates, key=expected_error)
     other = second if chosen is first else first
     text, _ = correct_lookalikes(chosen.text, other.text)
+    text, _ = confirm_items(text, other.text)
     return replace(chosen, text=text)
