@@ -121,4 +121,6 @@ def test_katakana_and_latin_lines_do_not_change(tmp_path, monkeypatch):
     )
     text = read_page(tmp_path, NEGATIVE_LINES, render.GOTHIC, 300, 300)
     assert not any(suspect.item for found in seen for suspect in found)
-    assert "一" not in text and "二" not in text and "三" not in text, text
+    truth = "".join(NEGATIVE_LINES)
+    for numeral in "一二三":  # none added: only the truth's own (the 一 of 一覧) may be read
+        assert text.count(numeral) <= truth.count(numeral), text
