@@ -30,7 +30,7 @@ SKEW_GAIN = 1.1
 SKEW_SAMPLE_WIDTH = 400
 #: Text lines lower than this (ink band, pixels) are enlarged to about TARGET_LINE_HEIGHT.
 MIN_LINE_HEIGHT = 20
-TARGET_LINE_HEIGHT = 20
+TARGET_LINE_HEIGHT = 22
 MAX_UPSCALE = 4.0
 #: Never enlarge past this effective resolution: a page rendered or scanned at 300 dpi whose
 #: lines measure small holds small print (or several columns that blur the row profile), and
