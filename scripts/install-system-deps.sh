@@ -12,6 +12,8 @@ PACKAGES=(
 if [[ "${1:-}" == "--with-test-tools" ]]; then
   # The test servers: OpenSearch and the Maven downloads need Java 17 and Maven; readiness checks use curl.
   PACKAGES+=(shellcheck openjdk-17-jdk-headless maven curl)
+  # The OCR script tests: simplified Chinese for Tesseract and a font with its glyphs to render pages.
+  PACKAGES+=(tesseract-ocr-chi-sim fonts-wqy-microhei)
 fi
 
 missing=()
