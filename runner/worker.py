@@ -137,6 +137,13 @@ class Worker:
                     skip_unchanged=not self.force,
                 )
                 with self._stop_on_signals():
+                    log.info(
+                        "worker ready: %d extraction slot(s), reading %s into %s",
+                        self.config.worker["max_workers"],
+                        self.config.source_type,
+                        self.config.sink_type,
+                        extra={"event": "ready"},
+                    )
                     try:
                         self.pipeline.run(self._reporter(bar))
                     finally:
