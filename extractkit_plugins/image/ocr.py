@@ -227,8 +227,9 @@ def _alternatives(
     """The upright reading, or a better one (rotated, vertical, denoised) when it reads poorly.
 
     A reading that left ink just before the start of a line (the layout pass dropped a column of
-    item numbers, say) is compared with a uniform-block reading
-    (``--psm 6``) and the one with more text at about the same confidence is kept.
+    item numbers, say) is compared with a uniform-block reading (``--psm 6``); the block reading
+    is kept when it has more text at about the same confidence and loses fewer confidently read
+    characters than it gains (:func:`.ocr_text.keeps_confident_words`).
     """
     if upright.characters and image is not None and not upright.vertical:
         starts = [(*line.boxes[0][:3], max(box[3] for box in line.boxes)) for line in upright.lines if line.boxes]
