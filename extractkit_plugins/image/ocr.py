@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from extractkit.models import ExtractOptions
 from extractkit.normalize import is_cjk
 
+from .digit_reread import reread_digits
 from .lookalikes import Suspect, apply_confirmed, find_suspects, readings_by_cell, suspect_strip
 from .ocr_text import TsvLine, keeps_confident_words, lines_to_text
 from .osd import AUTO, auto_languages, detect_rotation, language_list
@@ -148,6 +149,7 @@ def ocr_image(
         result = ocr_image_file(Path(path), options, dpi=dpi, languages=languages, name=name, image=image)
     deadline = started + options.ocr_timeout
     result = confirm_lookalikes(result, image, dpi, deadline=deadline, name=name)
+    result = reread_digits(result, image, dpi, deadline=deadline, name=name)
     return replace(result, deskew=skew, upscale=round(factor, 2))
 
 
