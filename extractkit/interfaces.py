@@ -194,5 +194,14 @@ class Sink(ABC):
     def check(self) -> None:
         """Raise :class:`~extractkit.errors.ServiceUnreachable` if the sink cannot work."""
 
+    def prepare(self) -> None:
+        """Create what the sink writes into (indices, tables), so the first batch finds it ready.
+
+        The runner calls it once after :meth:`check` and before it reports ready, never for
+        ``--validate-only``. It must be safe to repeat and to run from several workers at once;
+        raise a :class:`~extractkit.errors.TransientError` when the store cannot be set up yet
+        (the runner goes on, and the sink must then prepare itself on its first write).
+        """
+
     def close(self) -> None:
         """Flush and release connections and files."""

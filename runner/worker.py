@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from extractkit import Pipeline
-from extractkit.errors import ServiceUnreachable
+from extractkit.errors import ServiceUnreachable, TransientError
 from extractkit.executors import InProcessExecutor
 from extractkit.interfaces import Sink, Source
 from extractkit.models import Outcome
@@ -91,6 +91,13 @@ class Worker:
         checked.append(f"temp_dir '{self.temp_dir}' ok")
         return checked
 
+    def _prepare_sink(self) -> None:
+        """Let the sink create its indices or tables now; one that cannot yet does it on its first write."""
+        try:
+            self.sink.prepare()
+        except TransientError as error:
+            log.warning("the %s sink is not set up yet (%s); it will be on its first write", self.sink.name, error)
+
     def _executor(self, temp_dir: Path) -> InProcessExecutor | IsolatedExecutor:
         """The extraction step: isolated child processes unless ``isolation = false``."""
         if not self.config.worker["isolation"]:
@@ -116,6 +123,7 @@ class Worker:
         """Process the source until it is drained or a stop arrives."""
         self.source.check()
         self.sink.check()
+        self._prepare_sink()
         sweep_leftovers(self.temp_dir)
         run_folder = RunFolder(self.temp_dir)
         bar = ProgressBar(self.source.count_items()) if progress else None

@@ -181,6 +181,17 @@ def test_a_failed_page_and_a_low_confidence_page_are_stored_with_their_document(
     assert _count(endpoint, sink.index, query) == 1
 
 
+def test_prepare_creates_both_indices_before_any_write_and_can_repeat(make_sink, endpoint):
+    sink = make_sink()
+    sink.prepare()
+    sink.prepare()
+    for index in (sink.index, sink.failures_index):
+        settings = opensearch_request(endpoint, "GET", f"/{index}/_settings")
+        assert index in settings
+    assert _count(endpoint, sink.index) == 0
+    assert make_sink(index=sink.index).prepare() is None  # a second worker finds them made
+
+
 def test_search_before_any_write_finds_nothing(make_sink):
     assert make_sink().search("anything") == []
 

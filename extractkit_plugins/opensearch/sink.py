@@ -328,6 +328,10 @@ class OpenSearchSink(Sink):
             raise ServiceUnreachable(unreachable_message(exc, self.settings.endpoint)) from exc
         return hits_from_answer(answer)
 
+    def prepare(self) -> None:
+        """Install the index templates and create both indices before the first batch."""
+        self.ensure_ready()
+
     def check(self) -> None:
         """The cluster answers and accepts our credentials; nothing is created or changed."""
         try:
