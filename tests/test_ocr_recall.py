@@ -88,13 +88,16 @@ def assert_recall(path: Path, truth: str) -> None:
     assert our_cer <= raw_cer, report
 
 
-@pytest.mark.parametrize("dpi", [72, 100, 150, 200])
+# 150 and 200 dpi are where the losses were (table rules taken for text lines, too large an
+# enlargement); at 72 and 100 dpi raw Tesseract reads almost nothing, so they prove little.
+@pytest.mark.parametrize("dpi", [150, 200])
 def test_a_ruled_table_of_figures_keeps_what_raw_tesseract_reads(corpus, tmp_path, dpi):
     image, truth = table_page(corpus / NICS, dpi)
     assert_recall(save_with_header(image, tmp_path / f"table-{dpi}.png", dpi), truth)
 
 
-@pytest.mark.parametrize(("columns", "header"), [(1, None), (1, 1), (1, 72), (1, 300), (2, None), (2, 72), (2, 300)])
+# Every header is checked on the enlargement alone below; here one page per layout and kind of header.
+@pytest.mark.parametrize(("columns", "header"), [(1, None), (2, 72), (2, 300)])
 def test_a_72_dpi_letter_page_keeps_what_raw_tesseract_reads(tmp_path, columns, header):
     image, truth = letter_page(columns)
     assert_recall(save_with_header(image, tmp_path / f"letter-{columns}-{header}.png", header), truth)
