@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .digit_runs import DigitRun, apply_rereads, find_digit_runs
-from .lookalikes import PADDING_EM
-from .ocr_text import INK_CONTRAST, INK_LEVEL
+from .lookalikes import PADDING_EM, padded_cell, stacked_cells
+from .ocr_text import INK_CONTRAST, INK_LEVEL, grey_percentile
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -62,16 +62,6 @@ def _extent(line: TsvLine) -> tuple[int, int, int, int]:
     )
 
 
-def _level(histogram: list[int], share: float) -> int:
-    """The grey level below which ``share`` of the pixels lie."""
-    target, seen = share * sum(histogram), 0
-    for level, count in enumerate(histogram):
-        seen += count
-        if seen >= target:
-            return level
-    return 255
-
-
 def glyphs(page: Image.Image, box: tuple[int, int, int, int]) -> list[Glyph]:
     """Runs of columns holding ink across ``box`` (left, top, right, bottom), each with its ink's top and bottom.
 
@@ -82,7 +72,7 @@ def glyphs(page: Image.Image, box: tuple[int, int, int, int]) -> list[Glyph]:
 
     band = page.crop(box).convert("L")
     histogram = band.histogram()
-    paper, ink = _level(histogram, 0.9), _level(histogram, 0.03)
+    paper, ink = grey_percentile(histogram, 0.9), grey_percentile(histogram, 0.03)
     if paper - ink < INK_CONTRAST:
         return []
     threshold = paper - INK_LEVEL * (paper - ink)
@@ -152,22 +142,8 @@ def digit_strip(
     page: Image.Image, cuts: Sequence[tuple[int, int, int, int]], em: float
 ) -> tuple[Image.Image, list[int]]:
     """The cut-outs stacked top to bottom on white, padded by :data:`PADDING_EM` of ``em``; where each cell starts."""
-    from PIL import Image as PILImage
-
     pad = round(PADDING_EM * em)
-    cells = []
-    for cut in cuts:
-        crop = page.crop(cut).convert("L")
-        cell = PILImage.new("L", (crop.width + 2 * pad, crop.height + 2 * pad), 255)
-        cell.paste(crop, (pad, pad))
-        cells.append(cell)
-    strip = PILImage.new("L", (max(cell.width for cell in cells), sum(cell.height for cell in cells)), 255)
-    y, tops = 0, []
-    for cell in cells:
-        strip.paste(cell, (0, y))
-        tops.append(y)
-        y += cell.height
-    return strip, tops
+    return stacked_cells([padded_cell(page.crop(cut).convert("L"), pad) for cut in cuts])
 
 
 def cell_readings(strip_lines: Sequence[TsvLine], tops: Sequence[int]) -> list[tuple[str, float]]:

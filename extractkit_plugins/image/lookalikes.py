@@ -142,7 +142,6 @@ def suspect_strip(
     A lone stroke is ``一`` or ``ー`` or a dash depending on what surrounds it, so the cut-out keeps
     the neighbouring characters and the line's full height.
     """
-    from PIL import Image as PILImage
 
     crops = []
     for suspect in suspects:
@@ -152,12 +151,26 @@ def suspect_strip(
             crop = item_cut(page, lines[suspect.line])
         else:
             crop = page.crop((left, top, right, bottom)).convert("L")
-        cell = PILImage.new("L", (crop.width + 2 * pad, crop.height + 2 * pad), 255)
-        cell.paste(crop, (pad, pad))
-        crops.append(cell)
-    strip = PILImage.new("L", (max(cell.width for cell in crops), sum(cell.height for cell in crops)), 255)
+        crops.append(padded_cell(crop, pad))
+    return stacked_cells(crops)
+
+
+def padded_cell(crop: Image.Image, pad: int) -> Image.Image:
+    """A grey cut-out on white paper with ``pad`` pixels all round."""
+    from PIL import Image as PILImage
+
+    cell = PILImage.new("L", (crop.width + 2 * pad, crop.height + 2 * pad), 255)
+    cell.paste(crop, (pad, pad))
+    return cell
+
+
+def stacked_cells(cells: list[Image.Image]) -> tuple[Image.Image, list[int]]:
+    """Cells stacked top to bottom on one white strip, and where each cell starts (y)."""
+    from PIL import Image as PILImage
+
+    strip = PILImage.new("L", (max(cell.width for cell in cells), sum(cell.height for cell in cells)), 255)
     y, tops = 0, []
-    for cell in crops:
+    for cell in cells:
         strip.paste(cell, (0, y))
         tops.append(y)
         y += cell.height

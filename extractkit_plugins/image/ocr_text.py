@@ -94,7 +94,7 @@ def blank_runs(page: Image.Image, line: TsvLine, minimum: float) -> list[tuple[i
         return []
     band = page.crop((left, top, left + width, top + height)).convert("L")
     histogram = band.histogram()
-    paper, ink = _percentile(histogram, 0.9), _percentile(histogram, 0.03)
+    paper, ink = grey_percentile(histogram, 0.9), grey_percentile(histogram, 0.03)
     if paper - ink < INK_CONTRAST:
         return []
     threshold = paper - INK_LEVEL * (paper - ink)
@@ -116,7 +116,7 @@ def blank_runs(page: Image.Image, line: TsvLine, minimum: float) -> list[tuple[i
     return runs
 
 
-def _percentile(histogram: list[int], share: float) -> int:
+def grey_percentile(histogram: list[int], share: float) -> int:
     """The grey level below which ``share`` of the pixels lie."""
     target, seen = share * sum(histogram), 0
     for level, count in enumerate(histogram):
