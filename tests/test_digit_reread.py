@@ -7,9 +7,6 @@ demo invoice, and compare the reading with the exact text drawn.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -26,9 +23,8 @@ from extractkit_plugins.image.digit_runs import (
 from extractkit_plugins.image.ocr import ocr_image
 from extractkit_plugins.image.ocr_text import TsvLine
 
+from support.samples import demo_invoice
 from truth.render import GOTHIC, MINCHO, render_lines
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def line(*words: tuple[str, float], key: str = "1") -> TsvLine:
@@ -157,12 +153,7 @@ def test_numbers_in_cjk_lines_read_exactly(font, dpi):
 
 
 def test_the_demo_invoice_reads_its_number(tmp_path):
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        import make_samples
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    scan = next(path for path in make_samples.build(tmp_path) if path.name == "invoice-scan.png")
+    scan, _ = demo_invoice(tmp_path)
     with Image.open(scan) as image:
         text = ocr_image(image, ExtractOptions()).text
     assert "第2024-118号" in text, text

@@ -30,11 +30,11 @@ from extractkit_plugins.image.osd import auto_languages
 from extractkit_plugins.image.page_prep import MIN_LINE_HEIGHT, line_height, page_resolution, upscale_factor
 from extractkit_plugins.image.tesseract_cli import child_environment, installed_languages
 
+from support.samples import demo_invoice
 from truth.cer import cer, normalise
 from truth.recall_pages import chinese_page, letter_page, save_with_header, table_page
 
 NICS = "pdfplumber/nics-background-checks-2015-11.pdf"
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CONFIDENT = 80.0
 MIN_COVERAGE = 0.98
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -104,13 +104,7 @@ def test_a_72_dpi_letter_page_keeps_what_raw_tesseract_reads(tmp_path, columns, 
 
 
 def test_the_demo_invoice_keeps_what_raw_tesseract_reads(tmp_path):
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        import make_samples
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    scan = next(path for path in make_samples.build(tmp_path) if path.name == "invoice-scan.png")
-    assert_recall(scan, "\n".join(make_samples.SCAN_LINES))
+    assert_recall(*demo_invoice(tmp_path))
 
 
 @pytest.mark.parametrize("header", [None, 1, 72, 300])

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from .digit_runs import DigitRun, apply_rereads, find_digit_runs
 from .lookalikes import PADDING_EM, padded_cell, stacked_cells
-from .ocr_text import INK_CONTRAST, INK_LEVEL, grey_percentile
+from .ocr_text import ink_mask
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -70,14 +70,10 @@ def glyphs(page: Image.Image, box: tuple[int, int, int, int]) -> list[Glyph]:
     """
     from PIL import Image as PILImage
 
-    band = page.crop(box).convert("L")
-    histogram = band.histogram()
-    paper, ink = grey_percentile(histogram, 0.9), grey_percentile(histogram, 0.03)
-    if paper - ink < INK_CONTRAST:
+    inked = ink_mask(page, box)
+    if inked is None:
         return []
-    threshold = paper - INK_LEVEL * (paper - ink)
-    inked = band.point(lambda value: 255 if value < threshold else 0)
-    width, height = band.size
+    width, height = inked.size
     profile = inked.resize((width, 1), PILImage.Resampling.BOX).tobytes()
     columns = [value * height >= 255 * MIN_COLUMN_INK - 0.5 * height for value in profile]
     found, start = [], None

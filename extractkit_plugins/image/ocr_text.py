@@ -92,13 +92,9 @@ def blank_runs(page: Image.Image, line: TsvLine, minimum: float) -> list[tuple[i
     left, top, width, height = _extent(line)
     if width <= 0 or height <= 0:
         return []
-    band = page.crop((left, top, left + width, top + height)).convert("L")
-    histogram = band.histogram()
-    paper, ink = grey_percentile(histogram, 0.9), grey_percentile(histogram, 0.03)
-    if paper - ink < INK_CONTRAST:
+    inked = ink_mask(page, (left, top, left + width, top + height))
+    if inked is None:
         return []
-    threshold = paper - INK_LEVEL * (paper - ink)
-    inked = band.point(lambda value: 255 if value < threshold else 0)
     vertical = line.vertical
     size = (1, height) if vertical else (width, 1)
     profile = list(inked.resize(size, PILImage.Resampling.BOX).tobytes())
@@ -114,6 +110,21 @@ def blank_runs(page: Image.Image, line: TsvLine, minimum: float) -> list[tuple[i
             runs.append((origin + start, origin + position))
         start = None
     return runs
+
+
+def ink_mask(page: Image.Image, box: tuple[int, int, int, int]) -> Image.Image | None:
+    """``box`` of the page binarised: ink 255, paper 0; ``None`` where it has no contrast.
+
+    The threshold lies :data:`INK_LEVEL` of the way from the box's paper level to its ink level,
+    so grey noise and JPEG haze stay paper.
+    """
+    band = page.crop(box).convert("L")
+    histogram = band.histogram()
+    paper, ink = grey_percentile(histogram, 0.9), grey_percentile(histogram, 0.03)
+    if paper - ink < INK_CONTRAST:
+        return None
+    threshold = paper - INK_LEVEL * (paper - ink)
+    return band.point(lambda value: 255 if value < threshold else 0)
 
 
 def grey_percentile(histogram: list[int], share: float) -> int:

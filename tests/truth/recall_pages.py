@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from truth.render import layout_paragraphs, page_font, render_lines, text_of, wrap
+from truth.render import layout_paragraphs, page_font, render_lines, text_of, wrap_paragraphs
 from truth.texts import ENGLISH
 
 SERIF = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
@@ -55,15 +54,6 @@ def table_page(pdf_path: Path, dpi: int, page: int = 0) -> tuple[Image.Image, st
     return image, truth
 
 
-def _prose_lines(width: float, font: ImageFont.FreeTypeFont, paragraphs: Sequence[str]) -> list[str]:
-    lines: list[str] = []
-    for index, paragraph in enumerate(paragraphs):
-        if index:
-            lines.append("")
-        lines.extend(wrap(paragraph, font.getlength, width))
-    return lines
-
-
 def letter_page(columns: int = 1) -> tuple[Image.Image, str]:
     """A 72-dpi US-letter page filled with English prose, and its text (columns read one after the other).
 
@@ -82,7 +72,7 @@ def letter_page(columns: int = 1) -> tuple[Image.Image, str]:
         top += 40
         parts.append(TITLE)
     column_width = (width - 2 * LETTER_MARGIN - (columns - 1) * COLUMN_GAP) // columns
-    lines = _prose_lines(column_width, font, list(ENGLISH) * 6)
+    lines = wrap_paragraphs(list(ENGLISH) * 6, font, column_width)
     per_column = (height - LETTER_MARGIN - top) // pitch
     for column in range(columns):
         chunk = lines[column * per_column : (column + 1) * per_column]
