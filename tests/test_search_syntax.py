@@ -31,6 +31,7 @@ def index(tmp_path):
     _add(index, tmp_path, "tokyo.txt", "東京の図書館は月曜日が休館日です。", "大阪にも図書館があります。")
     _add(index, tmp_path, "go.txt", "Go is a language. We go to Go meetups; go go go.")
     _add(index, tmp_path, "gone.txt", "Everything is gone, going, ago.")
+    _add(index, tmp_path, "invoice.txt", "請求書　第2024-118号　OpenSearchの設定と2024年度の予算")
     yield index
     index.close()
 
@@ -55,6 +56,14 @@ def test_latin_words_match_whole_words_case_insensitively(index):
     assert names(index.search("HANDGUN")) == ["handgun.txt"]
     assert names(index.search("go")) == ["go.txt"]  # not gone, going or ago
     assert names(index.search("AND")) == ["handgun.txt"]  # an operator alone is the word
+
+
+def test_latin_words_and_numbers_next_to_kana_or_kanji_are_whole_words(index):
+    assert names(index.search("2024")) == ["invoice.txt"]  # 第2024-118号, 2024年度
+    assert names(index.search('"2024-118"')) == ["invoice.txt"]
+    assert names(index.search("OpenSearch")) == ["invoice.txt"]  # OpenSearchの
+    assert index.search("202") == [] and index.search("Open") == []  # still whole words only
+    assert "[2024]" in index.search("2024")[0].snippet
 
 
 def test_cjk_matches_substrings_of_any_length(index):

@@ -21,10 +21,16 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from extractkit.errors import ExitCode, ExtractkitError
+from extractkit.normalize import CJK_CLASS
 
 OPERATORS = ("AND", "OR", "NOT")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
 _WORD = re.compile(r"\w+")
+#: A Latin-script word is whole when no other such letter or digit touches it: Japanese and Chinese
+#: set none of their spaces, so a kana or kanji next to it (``第2024-118号``, ``OpenSearchの``) is a boundary.
+_LATIN_WORD_CHAR = f"[^\\W{CJK_CLASS}]"
+_NOT_AFTER_WORD = f"(?<!{_LATIN_WORD_CHAR})"
+_NOT_BEFORE_WORD = f"(?!{_LATIN_WORD_CHAR})"
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|(-?)"([^"]*)"?|(-?)([^\s()"]+))')
 
 
@@ -47,7 +53,7 @@ class Term:
         if self.substring:
             return re.compile(re.escape(self.text), re.IGNORECASE)
         words = _WORD.findall(self.text)
-        return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)", re.IGNORECASE)
+        return re.compile(_NOT_AFTER_WORD + r"\W+".join(map(re.escape, words)) + _NOT_BEFORE_WORD, re.IGNORECASE)
 
     @property
     def fragments(self) -> list[str]:
