@@ -82,7 +82,7 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     measured by :func:`_measure_lines_one_by_one`.
     """
     if not _indexes_are_offsets(textpage, lines):
-        return _measure_lines_one_by_one(textpage, lines, identity=False)
+        return _measure_lines_one_by_one(textpage, lines)
     firsts: list[int] = []
     lasts: list[int] = []
     heads: list[int] = []  # where the first word ends, for the lines whose first word is longer than a character
@@ -119,9 +119,7 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     return [next(found) if keep else None for keep in kept]
 
 
-def _measure_lines_one_by_one(
-    textpage: Any, lines: list[tuple[str, int]], *, identity: bool
-) -> list[LineGeometry | None]:
+def _measure_lines_one_by_one(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeometry | None]:
     """:func:`measure_lines` for a page whose character indexes are not its text offsets."""
     spans: list[tuple[int, int, int] | None] = []
     for line, offset in lines:
@@ -130,7 +128,7 @@ def _measure_lines_one_by_one(
             spans.append(None)
             continue
         word_end = first + len(_FIRST_WORD.match(line, first).group()) - 1  # type: ignore[union-attr]
-        if identity or line.isascii():
+        if line.isascii():
             spans.append((offset + first, offset + last, offset + word_end))
         else:
             spans.append(
@@ -140,10 +138,10 @@ def _measure_lines_one_by_one(
                     offset + utf16_length(line[:word_end]),
                 )
             )
-    if not identity:  # text offsets to pdfium's character indexes
-        flat = char_indexes(textpage, [index for span in spans if span is not None for index in span])
-        found = iter(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
-        spans = [None if span is None else next(found) for span in spans]
+    # Text offsets to pdfium's character indexes.
+    flat = char_indexes(textpage, [index for span in spans if span is not None for index in span])
+    found = iter(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
+    spans = [None if span is None else next(found) for span in spans]
     wanted = [span if span is not None and span[0] >= 0 and span[1] >= 0 else None for span in spans]
     measurable = [span for span in wanted if span is not None]
     # A line's first word is often its first character (one CJK letter), and a short line's last one too.
