@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from extractkit import ExtractionResult, Extractor
-from extractkit.plugins import BUILTIN, ENTRY_POINT, Registration
+from extractkit.plugins import ENTRY_POINT
 from extractkit.selection import match_level, normalise_mime, rank_extractors
 
-
-def _registration(name, mime_types, priority=100, origin=BUILTIN):
-    cls = type(
-        name,
-        (Extractor,),
-        {
-            "name": name,
-            "mime_types": mime_types,
-            "priority": priority,
-            "extract": lambda self, d: ExtractionResult(text=""),
-        },
-    )
-    return name, Registration(name, cls, f"plugin-{name}", origin, "1")
+from support.registrations import registration
 
 
 def test_match_levels():
@@ -32,9 +19,9 @@ def test_match_levels():
 def test_exact_match_beats_wildcard_even_with_worse_priority():
     table = dict(
         [
-            _registration("any", ("*/*",), priority=0),
-            _registration("family", ("text/*",), priority=1),
-            _registration("exact", ("text/plain",), priority=500),
+            registration("any", ("*/*",), priority=0),
+            registration("family", ("text/*",), priority=1),
+            registration("exact", ("text/plain",), priority=500),
         ]
     )
     assert [r.name for r in rank_extractors(table, "text/plain")] == ["exact", "family", "any"]
@@ -43,16 +30,16 @@ def test_exact_match_beats_wildcard_even_with_worse_priority():
 def test_priority_then_origin():
     table = dict(
         [
-            _registration("builtin-a", ("text/plain",), 50),
-            _registration("third", ("text/plain",), 50, ENTRY_POINT),
-            _registration("builtin-b", ("text/plain",), 10),
+            registration("builtin-a", ("text/plain",), 50),
+            registration("third", ("text/plain",), 50, ENTRY_POINT),
+            registration("builtin-b", ("text/plain",), 10),
         ]
     )
     assert [r.name for r in rank_extractors(table, "text/plain")] == ["builtin-b", "third", "builtin-a"]
 
 
 def test_preferred_and_disabled_names():
-    table = dict([_registration("fast", ("application/pdf",), 10), _registration("layout", ("application/pdf",), 90)])
+    table = dict([registration("fast", ("application/pdf",), 10), registration("layout", ("application/pdf",), 90)])
     assert [r.name for r in rank_extractors(table, "application/pdf", preferred=["layout"])] == ["layout", "fast"]
     assert [r.name for r in rank_extractors(table, "application/pdf", disabled=["fast"])] == ["layout"]
     assert rank_extractors(table, "image/png") == []

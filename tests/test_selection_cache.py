@@ -2,56 +2,43 @@
 
 from __future__ import annotations
 
-from extractkit import ExtractionResult, Extractor
-from extractkit.plugins import BUILTIN, ENTRY_POINT, Registration
+from extractkit.plugins import ENTRY_POINT
 from extractkit.selection import rank_extractors
 
-
-def _registration(name, mime_types, priority=100, origin=BUILTIN):
-    cls = type(
-        name,
-        (Extractor,),
-        {
-            "name": name,
-            "mime_types": mime_types,
-            "priority": priority,
-            "extract": lambda self, d: ExtractionResult(text=""),
-        },
-    )
-    return name, Registration(name, cls, f"plugin-{name}", origin, "1")
+from support.registrations import registration
 
 
 def _names(table, mime_type="application/pdf", **options):
-    return [registration.name for registration in rank_extractors(table, mime_type, **options)]
+    return [entry.name for entry in rank_extractors(table, mime_type, **options)]
 
 
 def test_a_kept_ranking_is_not_changed_by_what_the_caller_does_with_it():
-    table = dict([_registration("fast", ("application/pdf",), 10), _registration("layout", ("application/pdf",), 90)])
+    table = dict([registration("fast", ("application/pdf",), 10), registration("layout", ("application/pdf",), 90)])
     first = rank_extractors(table, "application/pdf")
     first.clear()
     assert _names(table) == ["fast", "layout"]
 
 
 def test_a_registration_added_or_removed_later_is_ranked():
-    table = dict([_registration("fast", ("application/pdf",), 10)])
+    table = dict([registration("fast", ("application/pdf",), 10)])
     assert _names(table) == ["fast"]
-    table.update([_registration("third", ("application/pdf",), 5, ENTRY_POINT)])
+    table.update([registration("third", ("application/pdf",), 5, ENTRY_POINT)])
     assert _names(table) == ["third", "fast"]
     del table["third"]
     assert _names(table) == ["fast"]
 
 
 def test_a_replaced_registration_and_a_changed_priority_are_seen():
-    table = dict([_registration("fast", ("application/pdf",), 10), _registration("layout", ("application/pdf",), 90)])
+    table = dict([registration("fast", ("application/pdf",), 10), registration("layout", ("application/pdf",), 90)])
     assert _names(table) == ["fast", "layout"]
     table["layout"].cls.priority = 1
     assert _names(table) == ["layout", "fast"]
-    table["fast"] = _registration("fast", ("image/png",), 0)[1]
+    table["fast"] = registration("fast", ("image/png",), 0)[1]
     assert _names(table) == ["layout"]
 
 
 def test_options_and_mime_types_are_kept_apart():
-    table = dict([_registration("fast", ("application/pdf",), 10), _registration("layout", ("application/*",), 90)])
+    table = dict([registration("fast", ("application/pdf",), 10), registration("layout", ("application/*",), 90)])
     assert _names(table) == ["fast", "layout"]
     assert _names(table, preferred=["layout"]) == ["layout", "fast"]
     assert _names(table, disabled=["fast"]) == ["layout"]
