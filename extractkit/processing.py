@@ -83,13 +83,11 @@ def local_document(
     )
 
 
-def file_uri(path: Path, *, link: bool | None = None) -> str:
+def file_uri(path: Path, *, link: bool) -> str:
     """``file://`` URI of a file's real path: its folder's (remembered), then the file's own if it is a link.
 
-    ``link`` says whether ``path`` itself is a symbolic link, where the caller knows.
+    ``link`` says whether ``path`` itself is a symbolic link (the caller's ``lstat`` told).
     """
-    if link is None:
-        link = os.path.islink(path)
     real = os.path.realpath(path) if link else os.path.join(_real_folder(os.path.dirname(path)), path.name)
     return "file://" + quote_from_bytes(os.fsencode(real))
 
