@@ -6,6 +6,7 @@ The file name's extension is only a hint, used where the bytes cannot decide
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import threading
@@ -155,8 +156,12 @@ def _ooxml_type_from_relationships(path: Path) -> str | None:
 
 
 def _head(path: Path, size: int = 4096) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(size)
+    """The file's first ``size`` bytes (fewer for a shorter file), read without a buffered file object."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        return os.read(descriptor, size)
+    finally:
+        os.close(descriptor)
 
 
 def _looks_like_text(head: bytes) -> bool:

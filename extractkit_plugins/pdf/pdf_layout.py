@@ -77,9 +77,10 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     """The geometry of every line (``None`` for an empty one); ``lines`` are (text, UTF-16 offset) pairs.
 
     The characters measured (each line's first and last visible one and the end of its first word,
-    when that is not its first character) are found first, then all their boxes and angles are
-    fetched from pdfium in one pass. A page whose character indexes are not its text offsets is
-    measured by :func:`_measure_lines_one_by_one`.
+    when that is not its first character) are found first, then all their boxes are fetched from
+    pdfium in one pass. A line whose first and last boxes share their bottom and top and run left
+    to right is upright; only the other lines' angles are asked for. A page whose character
+    indexes are not its text offsets is measured by :func:`_measure_lines_one_by_one`.
     """
     if not _indexes_are_offsets(textpage, lines):
         return _measure_lines_one_by_one(textpage, lines)
@@ -104,19 +105,32 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     boxes = loose_box_tuples(textpage, firsts + lasts + heads)
     head_boxes = iter(boxes[2 * count :])
     measured: list[LineGeometry] = []
-    for first_box, last_box, turn, long_head in zip(
-        boxes[:count], boxes[count : 2 * count], char_angles(textpage, firsts), long_heads, strict=True
+    unproven: list[int] = []  # lines whose boxes do not show them upright: their angles are asked for
+    for position, (first_box, last_box, long_head) in enumerate(
+        zip(boxes[:count], boxes[count : 2 * count], long_heads, strict=True)
     ):
-        angle = math.degrees(turn) % 360
-        up = angle < 1.0 or angle > 359.0  # is_upright() of an angle in [0, 360)
-        size = abs(last_box[3] - last_box[1])
-        if not up:
-            size = max(size, abs(last_box[2] - last_box[0]))
         head_right = next(head_boxes)[2] if long_head else first_box[2]
-        geometry = (first_box, last_box, size or 10.0, angle, head_right - first_box[0], up)
-        measured.append(_line_geometry(LineGeometry, geometry))
+        size = abs(last_box[3] - last_box[1]) or 10.0
+        level = first_box[1] == last_box[1] and first_box[3] == last_box[3] and last_box[0] > first_box[0]
+        if not level:
+            unproven.append(position)
+        measured.append(_line_geometry(LineGeometry, (first_box, last_box, size, 0.0, head_right - first_box[0], True)))
+    if unproven:
+        turns = char_angles(textpage, [firsts[position] for position in unproven])
+        for position, turn in zip(unproven, turns, strict=True):
+            measured[position] = _turned(measured[position], math.degrees(turn) % 360)
     found = iter(measured)
     return [next(found) if keep else None for keep in kept]
+
+
+def _turned(geometry: LineGeometry, angle: float) -> LineGeometry:
+    """``geometry`` with its glyphs' measured ``angle`` (degrees in [0, 360)), and the size and uprightness it gives."""
+    up = angle < 1.0 or angle > 359.0  # is_upright() of an angle in [0, 360)
+    size = geometry.size
+    if not up:
+        left, _, right, _ = geometry.last
+        size = max(abs(geometry.last[3] - geometry.last[1]), abs(right - left)) or 10.0
+    return geometry._replace(size=size, angle=angle, upright=up)
 
 
 def _measure_lines_one_by_one(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeometry | None]:
@@ -170,11 +184,14 @@ def _measure_lines_one_by_one(textpage: Any, lines: list[tuple[str, int]]) -> li
 def _indexes_are_offsets(textpage: Any, lines: list[tuple[str, int]]) -> bool:
     """True when pdfium's character indexes equal the text offsets on this page (BMP text, no gaps).
 
-    Checked at the last character of every fourth line and of the last one, so a page where the
+    A text page that has told so while its text was read is believed; otherwise this is checked at the last character of every fourth line and of the last one, so a page where the
     two drift apart is caught and measured the slow way.
     """
     if not lines:
         return False
+    known = getattr(textpage, "indexes_are_offsets", None)  # what reading the text found (.pdfium_pages)
+    if known is not None:
+        return known
     probes = lines[::4]
     if len(lines) % 4 != 1:  # the last line is not among them yet
         probes.append(lines[-1])

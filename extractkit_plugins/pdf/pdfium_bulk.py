@@ -32,33 +32,36 @@ class _Functions(NamedTuple):
     meta_text: Callable[..., int]
 
 
+def unchecked(function: Any, result: Any, *arguments: Any) -> Callable[..., Any]:
+    """A pypdfium2 raw function bound again without its argument checks, returning ``result``.
+
+    With no ``arguments`` it takes no declared argument types: callers pass pointers as
+    ``c_void_p``, indexes as Python ints (C ``int``) and outputs as ``byref`` offsets, which ctypes
+    hands over without converting anything. PYFUNCTYPE keeps the GIL: these calls are shorter than
+    releasing and taking it again, and the caller holds the pdfium lock anyway.
+    """
+    address = int(ctypes.cast(function, ctypes.c_void_p).value or 0)
+    bound = ctypes.PYFUNCTYPE(result, *arguments)(address)
+    if not arguments:
+        bound.argtypes = None
+    return bound
+
+
 @lru_cache(maxsize=1)
 def _functions() -> _Functions:
-    """The pdfium functions used here, called without pypdfium2's argument checks.
+    """The pdfium functions used here, called through :func:`unchecked`.
 
-    The per-character ones take no declared argument types: every call passes the text page as
-    one ``c_void_p``, the index as a Python int (a C ``int``, as declared in pdfium) and outputs as
-    ``byref`` offsets into one array, which ctypes hands over without converting anything.
     ``FPDF_GetMetaText`` (a few calls a document) keeps its types, for its ``unsigned long``.
-    PYFUNCTYPE keeps the GIL: these calls are shorter than releasing and taking it again, and the
-    caller holds the pdfium lock anyway.
     """
     import pypdfium2.raw as pdfium_c
 
-    def bind(function: Any, result: Any, *arguments: Any) -> Callable[..., Any]:
-        address = int(ctypes.cast(function, ctypes.c_void_p).value or 0)
-        bound = ctypes.PYFUNCTYPE(result, *arguments)(address)
-        if not arguments:
-            bound.argtypes = None
-        return bound
-
     return _Functions(
-        loose_box=bind(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int),
-        tight_box=bind(pdfium_c.FPDFText_GetCharBox, ctypes.c_int),
-        angle=bind(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float),
-        char_index=bind(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int),
-        has_map_error=bind(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int),
-        meta_text=bind(
+        loose_box=unchecked(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int),
+        tight_box=unchecked(pdfium_c.FPDFText_GetCharBox, ctypes.c_int),
+        angle=unchecked(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float),
+        char_index=unchecked(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int),
+        has_map_error=unchecked(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int),
+        meta_text=unchecked(
             pdfium_c.FPDF_GetMetaText, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_ulong
         ),
     )

@@ -20,11 +20,38 @@ from __future__ import annotations
 import ctypes
 import os
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
+
+from .pdfium_bulk import unchecked
 
 #: The box pypdfium2 (and PDF readers generally) assume when a page has no MediaBox: US Letter.
 DEFAULT_MEDIA_BOX = (0.0, 0.0, 612.0, 792.0)
+
+
+class _Calls(NamedTuple):
+    count_chars: Callable[..., int]
+    text_index: Callable[..., int]
+    get_text: Callable[..., int]
+    page_width: Callable[..., float]
+    page_height: Callable[..., float]
+    rotation: Callable[..., int]
+
+
+@lru_cache(maxsize=1)
+def _calls() -> _Calls:
+    """The per-page pdfium functions, through :func:`.pdfium_bulk.unchecked` (pointers as ``c_void_p``)."""
+    import pypdfium2.raw as pdfium_c
+
+    return _Calls(
+        count_chars=unchecked(pdfium_c.FPDFText_CountChars, ctypes.c_int),
+        text_index=unchecked(pdfium_c.FPDFText_GetTextIndexFromCharIndex, ctypes.c_int),
+        get_text=unchecked(pdfium_c.FPDFText_GetText, ctypes.c_int),
+        page_width=unchecked(pdfium_c.FPDF_GetPageWidthF, ctypes.c_float),
+        page_height=unchecked(pdfium_c.FPDF_GetPageHeightF, ctypes.c_float),
+        rotation=unchecked(pdfium_c.FPDFPage_GetRotation, ctypes.c_int),
+    )
 
 
 class DocumentLoadError(Exception):
@@ -102,66 +129,70 @@ class TextPage:
     """A loaded ``FPDF_TEXTPAGE``: its character count and its whole text.
 
     ``pointer`` is its address as a ``c_void_p``, made once for the many calls of :mod:`.pdfium_bulk`.
+    After :meth:`get_text_range`, ``indexes_are_offsets`` says whether pdfium's character index of
+    every character equals its offset in that text (``None`` before).
     """
+
+    __slots__ = ("_as_parameter_", "indexes_are_offsets", "pointer", "raw")
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
+        self.pointer = ctypes.c_void_p.from_buffer(raw)
+        self.indexes_are_offsets: bool | None = None
+
+    def count_chars(self) -> int:
+        """Characters pdfium lists on the page (generated spaces and line breaks included)."""
+        return int(_calls().count_chars(self.pointer))
+
+    def get_text_range(self) -> str:
+        """The page's whole text, as ``PdfTextPage.get_text_range()`` gives it.
+
+        Characters pdfium leaves out of its text at either end of the list are skipped first, so
+        pdfium never reads past the range it was given (crbug.com/pdfium/2079). When every
+        character gives one UTF-16 unit of the text (none left out, none outside the BMP),
+        character indexes and text offsets are the same numbers: ``indexes_are_offsets``.
+        """
+        calls = _calls()
+        pointer = self.pointer
+        count = calls.count_chars(pointer)
+        text_index = calls.text_index
+        start, end = 0, count - 1
+        while start <= end and text_index(pointer, start) == -1:
+            start += 1
+        while end >= start and text_index(pointer, end) == -1:
+            end -= 1
+        self.indexes_are_offsets = False
+        if end < start:
+            return ""
+        size = text_index(pointer, end) + 2 - text_index(pointer, start)  # with the NUL terminator
+        buffer = (ctypes.c_ushort * size)()
+        written = calls.get_text(pointer, start, end - start + 1, buffer)
+        if written <= 1:
+            return ""
+        text = memoryview(buffer).cast("B")[: 2 * (written - 1)].tobytes().decode("utf-16-le", "ignore")
+        self.indexes_are_offsets = start == 0 and written - 1 == count == len(text)
+        return text
+
+
+class Page:
+    """A loaded ``FPDF_PAGE``: its size, rotation, crop box and the image objects on it."""
 
     __slots__ = ("_as_parameter_", "pointer", "raw")
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
-        self.pointer = ctypes.c_void_p(ctypes.cast(raw, ctypes.c_void_p).value)
-
-    def count_chars(self) -> int:
-        """Characters pdfium lists on the page (generated spaces and line breaks included)."""
-        import pypdfium2.raw as pdfium_c
-
-        return int(pdfium_c.FPDFText_CountChars(self.raw))
-
-    def get_text_range(self) -> str:
-        """The page's whole text, as ``PdfTextPage.get_text_range()`` gives it.
-
-        Characters pdfium leaves out of its text at either end of the list are skipped first, so
-        pdfium never reads past the range it was given (crbug.com/pdfium/2079).
-        """
-        import pypdfium2.raw as pdfium_c
-
-        count = self.count_chars()
-        text_index = pdfium_c.FPDFText_GetTextIndexFromCharIndex
-        start, end = 0, count - 1
-        while start <= end and text_index(self.raw, start) == -1:
-            start += 1
-        while end >= start and text_index(self.raw, end) == -1:
-            end -= 1
-        if end < start:
-            return ""
-        size = text_index(self.raw, end) + 2 - text_index(self.raw, start)  # with the NUL terminator
-        buffer = (ctypes.c_ushort * size)()
-        written = pdfium_c.FPDFText_GetText(self.raw, start, end - start + 1, buffer)
-        if written <= 1:
-            return ""
-        return memoryview(buffer).cast("B")[: 2 * (written - 1)].tobytes().decode("utf-16-le", "ignore")
-
-
-class Page:
-    """A loaded ``FPDF_PAGE``: its size, rotation, crop box and the image objects on it."""
-
-    __slots__ = ("_as_parameter_", "raw")
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
+        self.pointer = ctypes.c_void_p.from_buffer(raw)
 
     def get_size(self) -> tuple[float, float]:
         """Width and height in points, as displayed (after ``/Rotate``)."""
-        import pypdfium2.raw as pdfium_c
-
-        return (pdfium_c.FPDF_GetPageWidthF(self.raw), pdfium_c.FPDF_GetPageHeightF(self.raw))
+        calls = _calls()
+        return (calls.page_width(self.pointer), calls.page_height(self.pointer))
 
     def get_rotation(self) -> int:
         """The page's ``/Rotate`` in degrees clockwise (0, 90, 180 or 270)."""
-        import pypdfium2.raw as pdfium_c
-
-        quarter = pdfium_c.FPDFPage_GetRotation(self.raw)
+        quarter = _calls().rotation(self.pointer)
         return 0 if quarter < 0 else quarter * 90
 
     def get_cropbox(self) -> tuple[float, float, float, float]:
