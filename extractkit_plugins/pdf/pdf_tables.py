@@ -23,10 +23,10 @@ TABLE_LINE_SHARE = 0.3
 
 _LONG_WORD = re.compile(r"\S{2,}")
 #: A number: a word (white space on both sides) of an optional sign or parenthesis, an optional
-#: currency sign, a digit, then digits, commas and points, an optional ``%`` and ``)``.
+#: currency sign, a digit, then digits, commas and points, an optional ``%`` and ``)``. And what
+#: such a word starts with besides a digit.
 _NUMBER_WORD = re.compile(r"[-+(]?[$€¥£]?\d[\d,.]*%?\)?")
-#: ``_NUMBER_WORD`` as a whole word of a longer text (what ``str.split()`` would give).
-_WHOLE_NUMBER_WORD = re.compile(rf"(?<!\S)(?:{_NUMBER_WORD.pattern})(?!\S)")
+_NUMBER_STARTS = frozenset("-+($€¥£")
 
 
 def is_tabular(lines: list[str]) -> bool:
@@ -50,13 +50,16 @@ def is_tabular_text(text: str) -> bool:
 def count_numbers(text: str, enough: int) -> int:
     """How many numbers (``_NUMBER_WORD`` words) the text holds, counting no further than ``enough``.
 
-    A number is matched as a whole word: white space (or the text's end) on both sides.
+    ``str.split()`` splits at exactly what the regex class ``\\s`` matches. Only words that start
+    as a number are matched, and they are few in prose.
     """
     found = 0
-    for _ in _WHOLE_NUMBER_WORD.finditer(text):
-        found += 1
-        if found >= enough:
-            break
+    for word in text.split():
+        first = word[0]
+        if (first in _NUMBER_STARTS or first.isdecimal()) and _NUMBER_WORD.fullmatch(word):
+            found += 1
+            if found >= enough:
+                break
     return found
 
 
