@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from extractkit import hookimpl
 from extractkit.errors import CorruptDocument, EncryptedDocument, TooLarge, UnreadableDocument
@@ -39,6 +38,7 @@ from .pdf_layout import (
     in_bmp,
     is_tabular_text,
     measure_lines,
+    measure_lines_and_slants,
     needs_arranging,
     runs_vertically,
 )
@@ -109,8 +109,7 @@ class PdfExtractor(Extractor):
         return Page(number=number, text=result.text, ocr=True, confidence=result.confidence, engine=result.engine)
 
 
-@dataclass(frozen=True)
-class PageReading:
+class PageReading(NamedTuple):
     """One page's text layer, its verdict, and its rendering when it needs OCR."""
 
     text: str
@@ -238,8 +237,8 @@ def page_text(textpage: Any, page_width: float = 0.0) -> str:
     cjk = contains_cjk_letters(raw_text)
     if cjk:  # only Japanese and Chinese are set in vertical columns
         lines = _lines_with_offsets(raw_text)
-        geometry = measure_lines(textpage, lines)
-        if runs_vertically(lines, geometry):
+        geometry, slanted = measure_lines_and_slants(textpage, lines)
+        if slanted >= 2 and runs_vertically(lines, geometry):
             raw_text = "\n".join(_vertical_reading_order(textpage, lines))
             lines = None
     elif needs_arranging(textpage, raw_text, tabular):

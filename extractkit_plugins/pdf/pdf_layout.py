@@ -36,6 +36,7 @@ __all__ = [
     "is_tabular_text",
     "is_upright",
     "measure_lines",
+    "measure_lines_and_slants",
     "needs_arranging",
     "runs_vertically",
     "spaced_lines",
@@ -82,8 +83,18 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     to right is upright; only the other lines' angles are asked for. A page whose character
     indexes are not its text offsets is measured by :func:`_measure_lines_one_by_one`.
     """
+    return measure_lines_and_slants(textpage, lines)[0]
+
+
+def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tuple[list[LineGeometry | None], int]:
+    """:func:`measure_lines`, and how many lines are not shown level by their boxes.
+
+    Only such a line can run vertically: a page with fewer than two of them is not set in
+    vertical columns (:func:`runs_vertically` needs two vertical lines), and is not asked.
+    """
     if not _indexes_are_offsets(textpage, lines):
-        return _measure_lines_one_by_one(textpage, lines)
+        measured = _measure_lines_one_by_one(textpage, lines)
+        return measured, sum(1 for geometry in measured if geometry is not None)
     firsts: list[int] = []
     lasts: list[int] = []
     heads: list[int] = []  # where the first word ends, for the lines whose first word is longer than a character
@@ -120,7 +131,7 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
         for position, turn in zip(unproven, turns, strict=True):
             measured[position] = _turned(measured[position], math.degrees(turn) % 360)
     found = iter(measured)
-    return [next(found) if keep else None for keep in kept]
+    return [next(found) if keep else None for keep in kept], len(unproven)
 
 
 def _turned(geometry: LineGeometry, angle: float) -> LineGeometry:
@@ -184,8 +195,9 @@ def _measure_lines_one_by_one(textpage: Any, lines: list[tuple[str, int]]) -> li
 def _indexes_are_offsets(textpage: Any, lines: list[tuple[str, int]]) -> bool:
     """True when pdfium's character indexes equal the text offsets on this page (BMP text, no gaps).
 
-    A text page that has told so while its text was read is believed; otherwise this is checked at the last character of every fourth line and of the last one, so a page where the
-    two drift apart is caught and measured the slow way.
+    A text page that has told so while its text was read is believed (:mod:`.pdfium_pages`).
+    Otherwise this is checked at the last character of every fourth line and of the last one, so
+    a page where the two drift apart is caught and measured the slow way.
     """
     if not lines:
         return False

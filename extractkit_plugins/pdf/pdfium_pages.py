@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple
@@ -158,14 +157,15 @@ class TextPage:
         count = calls.count_chars(pointer)
         text_index = calls.text_index
         start, end = 0, count - 1
-        while start <= end and text_index(pointer, start) == -1:
+        first = last = -1
+        while start <= end and (first := text_index(pointer, start)) == -1:
             start += 1
-        while end >= start and text_index(pointer, end) == -1:
+        while end >= start and (last := text_index(pointer, end)) == -1:
             end -= 1
         self.indexes_are_offsets = False
         if end < start:
             return ""
-        size = text_index(pointer, end) + 2 - text_index(pointer, start)  # with the NUL terminator
+        size = last + 2 - first  # with the NUL terminator
         buffer = (ctypes.c_ushort * size)()
         written = calls.get_text(pointer, start, end - start + 1, buffer)
         if written <= 1:
@@ -236,24 +236,35 @@ class Page:
                         yield (left.value, bottom.value, right.value, top.value)
 
 
-@contextmanager
-def loaded_page(pdf: Any, index: int) -> Iterator[tuple[Page, TextPage]]:
-    """Page ``index`` of an open pypdfium2 document and its text page, closed when the block ends.
+class loaded_page:  # noqa: N801 (used as a function: ``with loaded_page(pdf, index) as (page, textpage)``)
+    """Page ``index`` of an open document and its text page, closed when the ``with`` block ends.
 
-    Raises :class:`PageLoadError` when pdfium cannot load either. Call under the pdfium lock.
+    Entering raises :class:`PageLoadError` when pdfium cannot load either. Call under the pdfium
+    lock. A class rather than a generator: it is entered once for every page read.
     """
-    import pypdfium2.raw as pdfium_c
 
-    raw_page = pdfium_c.FPDF_LoadPage(pdf.raw, index)
-    if not raw_page:
-        raise PageLoadError("page")
-    try:
-        raw_text = pdfium_c.FPDFText_LoadPage(raw_page)
-        if not raw_text:
+    __slots__ = ("_index", "_pdf", "_raw_page", "_raw_text")
+
+    def __init__(self, pdf: Any, index: int) -> None:
+        self._pdf = pdf
+        self._index = index
+        self._raw_page: Any = None
+        self._raw_text: Any = None
+
+    def __enter__(self) -> tuple[Page, TextPage]:
+        import pypdfium2.raw as pdfium_c
+
+        self._raw_page = pdfium_c.FPDF_LoadPage(self._pdf.raw, self._index)
+        if not self._raw_page:
+            raise PageLoadError("page")
+        self._raw_text = pdfium_c.FPDFText_LoadPage(self._raw_page)
+        if not self._raw_text:
+            pdfium_c.FPDF_ClosePage(self._raw_page)
             raise PageLoadError("text")
-        try:
-            yield Page(raw_page), TextPage(raw_text)
-        finally:
-            pdfium_c.FPDFText_ClosePage(raw_text)
-    finally:
-        pdfium_c.FPDF_ClosePage(raw_page)
+        return Page(self._raw_page), TextPage(self._raw_text)
+
+    def __exit__(self, *_: object) -> None:
+        import pypdfium2.raw as pdfium_c
+
+        pdfium_c.FPDFText_ClosePage(self._raw_text)
+        pdfium_c.FPDF_ClosePage(self._raw_page)
