@@ -16,13 +16,8 @@ from extractkit.models import Document, ExtractOptions
 from extractkit_plugins.image import ocr
 from extractkit_plugins.local.json_records import result_record
 from extractkit_plugins.pdf import pdf_text_quality as quality
-from extractkit_plugins.pdf.pdf_extractor import (
-    PDFIUM_LOCK,
-    PdfExtractor,
-    pdf_date_to_iso,
-    raster_dpi,
-    read_page,
-)
+from extractkit_plugins.pdf.pdf_extractor import PDFIUM_LOCK, PdfExtractor, pdf_date_to_iso
+from extractkit_plugins.pdf.pdf_page_reading import raster_dpi, read_page
 
 from support.pdf_images import (
     DEJAVU_SANS,

@@ -10,8 +10,8 @@ import pypdfium2.raw as pdfium_c
 import pytest
 
 from extractkit_plugins.pdf import pdfium_bulk
-from extractkit_plugins.pdf.pdf_extractor import _lines_with_offsets
 from extractkit_plugins.pdf.pdf_layout import measure_lines
+from extractkit_plugins.pdf.pdf_page_text import _lines_with_offsets
 from extractkit_plugins.pdf.pdf_tables import TABLE_GAP_EM, _contiguous_starts, spaced_lines
 
 from truth import generate as generator

@@ -36,6 +36,7 @@ class _Calls(NamedTuple):
     page_width: Callable[..., float]
     page_height: Callable[..., float]
     rotation: Callable[..., int]
+    count_objects: Callable[..., int]
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +51,7 @@ def _calls() -> _Calls:
         page_width=unchecked(pdfium_c.FPDF_GetPageWidthF, ctypes.c_float),
         page_height=unchecked(pdfium_c.FPDF_GetPageHeightF, ctypes.c_float),
         rotation=unchecked(pdfium_c.FPDFPage_GetRotation, ctypes.c_int),
+        count_objects=unchecked(pdfium_c.FPDFPage_CountObjects, ctypes.c_int),
     )
 
 
@@ -194,6 +196,10 @@ class Page:
         """The page's ``/Rotate`` in degrees clockwise (0, 90, 180 or 270)."""
         quarter = _calls().rotation(self.pointer)
         return 0 if quarter < 0 else quarter * 90
+
+    def count_objects(self) -> int:
+        """How many page objects (text, paths, images, forms) the page's content holds at its top level."""
+        return int(_calls().count_objects(self.pointer))
 
     def get_cropbox(self) -> tuple[float, float, float, float]:
         """The crop box (left, bottom, right, top), else the media box, else US Letter."""

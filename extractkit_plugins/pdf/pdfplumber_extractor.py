@@ -27,16 +27,9 @@ from extractkit.normalize import contains_cjk_letters
 from extractkit_plugins.extras import require
 from extractkit_plugins.image.ocr_engines import PageNotes
 
-from .pdf_extractor import (
-    PDFIUM_LOCK,
-    TEXT_ENGINE,
-    check_page_count,
-    open_pdf,
-    raster_dpi,
-    read_metadata,
-    render_page,
-    vertical_page_text,
-)
+from .pdf_extractor import PDFIUM_LOCK, TEXT_ENGINE, check_page_count, open_pdf, read_metadata
+from .pdf_page_reading import raster_dpi, render_page
+from .pdf_page_text import vertical_page_text
 from .pdf_text_quality import SPARSE, TextQuality, assess_text
 
 ENGINE = "pdfplumber"

@@ -1,0 +1,140 @@
+"""One loaded page's text layer in reading order: vertical columns, soft line breaks, tables, turned text.
+
+:func:`page_text` reads pdfium's text of a page and puts it in reading order. Tategaki columns,
+which pdfium lists left to right, are put right to left; horizontal CJK text, tables and turned
+text go through :func:`.pdf_layout.arrange`. Every function takes the caller's (locked) text page.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from extractkit.normalize import contains_cjk_letters
+
+from .pdf_layout import (
+    arrange,
+    in_bmp,
+    is_tabular_text,
+    measure_lines,
+    measure_lines_and_slants,
+    needs_arranging,
+    runs_vertically,
+)
+from .pdfium_bulk import char_indexes, tight_boxes
+
+
+def page_text(textpage: Any, page_width: float = 0.0) -> str:
+    """A page's text layer with plain line breaks, in reading order.
+
+    Tategaki columns are put right to left; horizontal CJK text, tables and turned text go through
+    :func:`.pdf_layout.arrange` (soft line breaks, measured gaps, top-to-bottom order).
+    ``page_width`` (points, in the text's own coordinates) places the right margin.
+    """
+    raw_text = textpage.get_text_range()
+    if not raw_text:
+        return ""
+    lines = geometry = None
+    tabular = is_tabular_text(raw_text)
+    cjk = contains_cjk_letters(raw_text)
+    if cjk:  # only Japanese and Chinese are set in vertical columns
+        lines = _lines_with_offsets(raw_text)
+        geometry, slanted = measure_lines_and_slants(textpage, lines)
+        if slanted >= 2 and runs_vertically(lines, geometry):
+            raw_text = "\n".join(_vertical_reading_order(textpage, lines))
+            lines = None
+    elif needs_arranging(textpage, raw_text, tabular):
+        lines = _lines_with_offsets(raw_text)
+    if lines is not None:
+        raw_text = arrange(textpage, lines, page_width, geometry, tabular, cjk)
+    text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    # pdfium marks a hyphen that breaks a word at a line end with U+0002, and the document's own
+    # hyphen there (where its font maps none) with the non-character U+FFFE.
+    return text.replace("\x02", "-").replace("\ufffe", "-")
+
+
+def vertical_page_text(pdf: Any, index: int) -> str | None:
+    """A page's text in tategaki reading order if it is set in vertical columns, else ``None``; call under the lock."""
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            lines = _lines_with_offsets(textpage.get_text_range() or "")
+            return page_text(textpage) if runs_vertically(lines, measure_lines(textpage, lines)) else None
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+
+
+def _lines_with_offsets(text: str) -> list[tuple[str, int]]:
+    """Each line of pdfium's text with its start offset in UTF-16 units (pdfium's text indexes)."""
+    lines = []
+    offset = 0
+    measure = len if in_bmp(text) else _utf16_length  # one unit a character in the BMP
+    for line in text.splitlines(keepends=True):
+        lines.append((line.rstrip("\r\n"), offset))
+        offset += measure(line)
+    return lines
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+Box = tuple[float, float, float, float]
+
+
+def _line_boxes(textpage: Any, lines: list[tuple[str, int]]) -> list[Box | None]:
+    """The box spanned by each line's first and last visible characters (their tight boxes); ``None`` for a blank one.
+
+    A character pdfium has no index for is left out; a line with neither is ``None``.
+    """
+    ends: list[tuple[int, int] | None] = []
+    for line, offset in lines:
+        first, last = len(line) - len(line.lstrip()), len(line.rstrip()) - 1
+        ends.append(
+            None if last < first else (offset + _utf16_length(line[:first]), offset + _utf16_length(line[:last]))
+        )
+    indexes = char_indexes(textpage, [index for pair in ends if pair is not None for index in pair])
+    lefts, bottoms, rights, tops = tight_boxes(textpage, indexes)
+    spans: list[Box | None] = []
+    position = 0
+    for pair in ends:
+        if pair is None:
+            spans.append(None)
+            continue
+        found = [at for at in (position, position + 1) if indexes[at] >= 0]
+        position += 2
+        if not found:
+            spans.append(None)
+            continue
+        spans.append(
+            (
+                min(lefts[at] for at in found),
+                min(bottoms[at] for at in found),
+                max(rights[at] for at in found),
+                max(tops[at] for at in found),
+            )
+        )
+    return spans
+
+
+def _vertical_reading_order(textpage: Any, lines: list[tuple[str, int]]) -> list[str]:
+    """Columns grouped into tiers top to bottom; within a tier, columns right to left."""
+    boxed = [(line, box) for (line, _), box in zip(lines, _line_boxes(textpage, lines), strict=True) if box is not None]
+    boxed.sort(key=lambda item: -item[1][3])
+    tiers: list[list[tuple[str, Box]]] = []
+    tier_bottom = math.inf
+    for line, box in boxed:
+        if tiers and box[3] > tier_bottom:
+            tiers[-1].append((line, box))
+            tier_bottom = min(tier_bottom, box[1])
+        else:
+            tiers.append([(line, box)])
+            tier_bottom = box[1]
+    ordered = []
+    for tier in tiers:
+        tier.sort(key=lambda item: -(item[1][0] + item[1][2]) / 2)
+        ordered.extend(line for line, _ in tier)
+    return ordered
