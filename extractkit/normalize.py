@@ -67,15 +67,18 @@ def join_wrapped_lines(lines: list[str], wrapped: list[bool]) -> str:
     Latin line breaks are kept as they are (whitespace to an index), so hyphenation is untouched.
     Only the wrapped lines are looked at; the others are joined by newlines as they are.
     """
-    if not any(wrapped[: len(lines) - 1]):
+    joined = []
+    for index in compress(range(len(lines) - 1), wrapped):
+        previous, current = lines[index].rstrip(), lines[index + 1].lstrip()
+        if previous and current and _CJK_CHAR.search(previous[-1] + current[0]):  # joins_without_space()
+            joined.append(index)
+    if not joined:
         return "\n".join(lines)
     pieces = list(lines)
     breaks = ["\n"] * len(lines)
     breaks[-1] = ""
-    for index in compress(range(len(lines) - 1), wrapped):
-        previous, current = lines[index].rstrip(), lines[index + 1].lstrip()
-        if previous and current and joins_without_space(previous[-1], current[0]):
-            pieces[index] = pieces[index].rstrip()
-            pieces[index + 1] = pieces[index + 1].lstrip()
-            breaks[index] = ""
+    for index in joined:
+        pieces[index] = pieces[index].rstrip()
+        pieces[index + 1] = pieces[index + 1].lstrip()
+        breaks[index] = ""
     return "".join(chain.from_iterable(zip(pieces, breaks, strict=True)))

@@ -62,7 +62,9 @@ def local_document(
     The URI is the file's real path (symbolic links resolved) as a ``file://`` URI, so one file
     has one document id however it is named; ``mime_type`` is a type already known.
     """
-    path = Path(path).absolute()  # extraction may run in a child with another working directory
+    path = path if isinstance(path, Path) else Path(path)
+    if not path.is_absolute():
+        path = path.absolute()  # extraction may run in a child with another working directory
     try:
         status = os.lstat(path)
         link = stat.S_ISLNK(status.st_mode)

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import pairwise
 from typing import Any, NamedTuple
 
 from extractkit.normalize import contains_cjk_letters, join_wrapped_lines
 
 from .pdf_tables import TABLE_GAP_EM, is_tabular, is_tabular_text, spaced_lines
-from .pdfium_bulk import char_angles, char_index, char_indexes, in_bmp, loose_box_tuples, loose_boxes, utf16_length
+from .pdfium_bulk import char_angles, char_index, char_indexes, in_bmp, loose_boxes, utf16_length
 
 __all__ = [
     "TABLE_GAP_EM",
@@ -108,23 +109,24 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
             first = offset + line.index(body[0])
             firsts.append(first)
             lasts.append(first + len(body) - 1)
-            word = match_word(body).end()  # type: ignore[union-attr]
+            # Only a run of printable ASCII makes a first word longer than one character.
+            word = match_word(body).end() if "\x21" <= body[0] <= "\x7e" else 1  # type: ignore[union-attr]
             long_heads.append(word > 1)
             if word > 1:
                 heads.append(first + word - 1)
     count = len(firsts)
-    boxes = loose_box_tuples(textpage, firsts + lasts + heads)
-    head_boxes = iter(boxes[2 * count :])
+    lefts, bottoms, rights, tops = loose_boxes(textpage, firsts + lasts + heads)
+    first_boxes = zip(lefts[:count], bottoms[:count], rights[:count], tops[:count], strict=True)
+    second = slice(count, 2 * count)
+    last_boxes = zip(lefts[second], bottoms[second], rights[second], tops[second], strict=True)
+    head_rights = iter(rights[2 * count :])
     measured: list[LineGeometry] = []
     unproven: list[int] = []  # lines whose boxes do not show them upright: their angles are asked for
-    for position, (first_box, last_box, long_head) in enumerate(
-        zip(boxes[:count], boxes[count : 2 * count], long_heads, strict=True)
-    ):
-        head_right = next(head_boxes)[2] if long_head else first_box[2]
-        size = abs(last_box[3] - last_box[1]) or 10.0
-        level = first_box[1] == last_box[1] and first_box[3] == last_box[3] and last_box[0] > first_box[0]
-        if not level:
+    for position, first_box, last_box, long_head in zip(range(count), first_boxes, last_boxes, long_heads, strict=True):
+        head_right = next(head_rights) if long_head else first_box[2]
+        if not (first_box[1] == last_box[1] and first_box[3] == last_box[3] and last_box[0] > first_box[0]):
             unproven.append(position)
+        size = abs(last_box[3] - last_box[1]) or 10.0
         measured.append(_line_geometry(LineGeometry, (first_box, last_box, size, 0.0, head_right - first_box[0], True)))
     if unproven:
         turns = char_angles(textpage, [firsts[position] for position in unproven])
@@ -288,20 +290,24 @@ def wrapped_flags(lines: list[str], geometry: list[LineGeometry | None], page_wi
     nearly every document; with a wider right margin nothing is joined, the safe mistake. Several
     lines must be wrapped for the margin to count, so a list of short lines is never joined.
     """
-    flags = [False] * len(lines)
-    ups = [g is not None and g.upright for g in geometry]
-    upright = [g for g, up in zip(geometry, ups, strict=True) if up]
-    if not upright or page_width <= 0:
-        return flags
-    edge = page_width - max(0.0, min(g.first[0] for g in upright))
-    for index, g in enumerate(geometry[:-1]):
-        following = geometry[index + 1]
-        if g is None or following is None or not (ups[index] and ups[index + 1]):
-            continue
-        flags[index] = g.last[2] + following.head_width >= edge - WRAP_TOLERANCE_EM * g.size
-    if sum(flags) < WRAP_MIN_LINES:
-        return [False] * len(lines)
-    return flags
+    count = len(lines)
+    upright_lefts = [g.first[0] for g in geometry if g is not None and g.upright]
+    if not upright_lefts or page_width <= 0:
+        return [False] * count
+    edge = page_width - max(0.0, min(upright_lefts))
+    flags = [False] * count
+    wrapped = 0
+    for index, (g, following) in enumerate(pairwise(geometry)):
+        if (
+            g is not None
+            and following is not None
+            and g.upright
+            and following.upright
+            and g.last[2] + following.head_width >= edge - WRAP_TOLERANCE_EM * g.size
+        ):
+            flags[index] = True
+            wrapped += 1
+    return flags if wrapped >= WRAP_MIN_LINES else [False] * count
 
 
 def is_upright(angle: float) -> bool:

@@ -51,7 +51,7 @@ def unchecked(function: Any, result: Any, *arguments: Any) -> Callable[..., Any]
 def _functions() -> _Functions:
     """The pdfium functions used here, called through :func:`unchecked`.
 
-    ``FPDF_GetMetaText`` (a few calls a document) keeps its types, for its ``unsigned long``.
+    ``FPDF_GetMetaText`` takes its ``unsigned long`` buffer length as a ``c_ulong``.
     """
     import pypdfium2.raw as pdfium_c
 
@@ -61,9 +61,7 @@ def _functions() -> _Functions:
         angle=unchecked(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float),
         char_index=unchecked(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int),
         has_map_error=unchecked(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int),
-        meta_text=unchecked(
-            pdfium_c.FPDF_GetMetaText, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_ulong
-        ),
+        meta_text=unchecked(pdfium_c.FPDF_GetMetaText, ctypes.c_ulong),
     )
 
 
@@ -107,12 +105,6 @@ def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     return CharBoxes(values[0::4], values[3::4], values[2::4], values[1::4])
 
 
-def loose_box_tuples(textpage: Any, indexes: Sequence[int]) -> list[Box]:
-    """:func:`loose_boxes` as one (left, bottom, right, top) tuple per index."""
-    lefts, bottoms, rights, tops = loose_boxes(textpage, indexes)
-    return list(zip(lefts, bottoms, rights, tops, strict=True))
-
-
 def tight_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     """The tight box (the glyph's own outline) of each character index; a refused index gets a zero box."""
     count = len(indexes)
@@ -143,19 +135,20 @@ def map_errors(textpage: Any, indexes: Sequence[int]) -> int:
 def metadata_texts(pdf: Any, keys: Sequence[str]) -> dict[str, str]:
     """The document information entries named by ``keys`` (``Title``, ``Author``...); a missing one is ``""``."""
     get_text = _functions().meta_text
-    document = _address(pdf.raw)
+    document = ctypes.c_void_p(_address(pdf.raw))
     shared = ctypes.create_string_buffer(META_BUFFER)  # most entries fit: one call each
+    shared_size = ctypes.c_ulong(META_BUFFER)
     texts = {}
     for key in keys:
         tag = key.encode("utf-8")
-        size = get_text(document, tag, shared, META_BUFFER)
+        size = get_text(document, tag, shared, shared_size)
         if size <= 2:  # nothing but the terminating NUL
             texts[key] = ""
             continue
         buffer = shared
         if size > META_BUFFER:
             buffer = ctypes.create_string_buffer(size)
-            get_text(document, tag, buffer, size)
+            get_text(document, tag, buffer, ctypes.c_ulong(size))
         texts[key] = buffer.raw[: size - 2].decode("utf-16-le")
     return texts
 
