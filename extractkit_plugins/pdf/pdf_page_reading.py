@@ -11,7 +11,6 @@ bitmap. Every function here runs under the caller's pdfium lock.
 from __future__ import annotations
 
 import math
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from extractkit.errors import CorruptDocument
@@ -51,28 +50,32 @@ def read_page(pdf: Any, index: int, name: str, options: ExtractOptions) -> PageR
 
 
 def read_pages(pdf: Any, start: int, stop: int, name: str) -> list[PageReading]:
-    """The text readings of the pages from ``start`` on: a batch that ends before ``stop``, never empty.
+    """The text readings of the pages from ``start`` on: a batch that ends at ``stop`` or before, never empty.
 
     Raises :class:`~extractkit.errors.CorruptDocument` for a page pdfium cannot load; the pages
     loaded before it are closed.
     """
-    with ExitStack() as stack:
-        loaded: list[tuple[Page, TextPage]] = []
-        objects = characters = 0
+    loaded: list[loaded_page] = []
+    objects = characters = 0
+    try:
         for index in range(start, stop):
             if loaded and (len(loaded) >= PAGE_BATCH or objects >= BATCH_OBJECTS or characters >= BATCH_CHARACTERS):
                 break
+            entry = loaded_page(pdf, index)
             try:
-                page, textpage = stack.enter_context(loaded_page(pdf, index))
+                page, textpage = entry.__enter__()
             except PageLoadError as error:
                 problem = "cannot be loaded; the PDF's page tree"
                 if error.part == "text":
                     problem = "has text that cannot be read; the PDF"
                 raise CorruptDocument(f"{name}: page {index + 1} {problem} is damaged") from None
-            loaded.append((page, textpage))
+            loaded.append(entry)
             objects += page.count_objects()
             characters += textpage.count_chars()
-        return [_reading(page, textpage) for page, textpage in loaded]
+        return [_reading(entry.page, entry.textpage) for entry in loaded]  # type: ignore[arg-type]
+    finally:
+        for entry in loaded:
+            entry.__exit__(None, None, None)
 
 
 def _reading(page: Page, textpage: TextPage) -> PageReading:

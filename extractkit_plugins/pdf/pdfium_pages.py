@@ -172,7 +172,7 @@ class TextPage:
         written = calls.get_text(pointer, start, end - start + 1, buffer)
         if written <= 1:
             return ""
-        text = memoryview(buffer).cast("B")[: 2 * (written - 1)].tobytes().decode("utf-16-le", "ignore")
+        text = ctypes.string_at(buffer, 2 * (written - 1)).decode("utf-16-le", "ignore")
         self.indexes_are_offsets = start == 0 and written - 1 == count == len(text)
         return text
 
@@ -245,32 +245,36 @@ class Page:
 class loaded_page:  # noqa: N801 (used as a function: ``with loaded_page(pdf, index) as (page, textpage)``)
     """Page ``index`` of an open document and its text page, closed when the ``with`` block ends.
 
-    Entering raises :class:`PageLoadError` when pdfium cannot load either. Call under the pdfium
-    lock. A class rather than a generator: it is entered once for every page read.
+    Entering raises :class:`PageLoadError` when pdfium cannot load either, and sets ``page`` and
+    ``textpage``. Call under the pdfium lock. A class rather than a generator: it is entered once
+    for every page read.
     """
 
-    __slots__ = ("_index", "_pdf", "_raw_page", "_raw_text")
+    __slots__ = ("_index", "_pdf", "page", "textpage")
 
     def __init__(self, pdf: Any, index: int) -> None:
         self._pdf = pdf
         self._index = index
-        self._raw_page: Any = None
-        self._raw_text: Any = None
+        self.page: Page | None = None
+        self.textpage: TextPage | None = None
 
     def __enter__(self) -> tuple[Page, TextPage]:
         import pypdfium2.raw as pdfium_c
 
-        self._raw_page = pdfium_c.FPDF_LoadPage(self._pdf.raw, self._index)
-        if not self._raw_page:
+        raw_page = pdfium_c.FPDF_LoadPage(self._pdf.raw, self._index)
+        if not raw_page:
             raise PageLoadError("page")
-        self._raw_text = pdfium_c.FPDFText_LoadPage(self._raw_page)
-        if not self._raw_text:
-            pdfium_c.FPDF_ClosePage(self._raw_page)
+        raw_text = pdfium_c.FPDFText_LoadPage(raw_page)
+        if not raw_text:
+            pdfium_c.FPDF_ClosePage(raw_page)
             raise PageLoadError("text")
-        return Page(self._raw_page), TextPage(self._raw_text)
+        self.page, self.textpage = Page(raw_page), TextPage(raw_text)
+        return self.page, self.textpage
 
     def __exit__(self, *_: object) -> None:
         import pypdfium2.raw as pdfium_c
 
-        pdfium_c.FPDFText_ClosePage(self._raw_text)
-        pdfium_c.FPDF_ClosePage(self._raw_page)
+        if self.textpage is not None:
+            pdfium_c.FPDFText_ClosePage(self.textpage.raw)
+            pdfium_c.FPDF_ClosePage(self.page.raw)  # type: ignore[union-attr]
+            self.page = self.textpage = None
