@@ -1,68 +1,24 @@
 """pdfium calls made many at a time: character boxes, angles, index lookups, mapping errors, metadata.
 
-pypdfium2's bindings check every pointer argument against its declared type, so one
-``FPDFText_GetLooseCharBox`` call and reading its rectangle take about 10,000 instructions
-(measured with callgrind). Here the same pdfium functions are called without declared argument
-types (see :func:`_functions`), mapped over all the characters at once, with the boxes written
-into one ctypes array and read back in one piece: about a third of that. The caller holds the
-pdfium lock and keeps the document or text page open while these run.
+Each is a pdfium function bound without argument checks (:mod:`.pdfium_calls`) mapped over all
+the characters at once, with the boxes written into one ctypes array and read back in one piece.
+The caller holds the pdfium lock and keeps the document or text page open while these run.
 """
 
 from __future__ import annotations
 
 import ctypes
 from collections import deque
-from functools import lru_cache
 from itertools import repeat
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
+
+from .pdfium_calls import calls
 
 Box = tuple[float, float, float, float]
 #: Bytes of one FS_RECTF (four C floats: left, top, right, bottom).
 RECT_SIZE = 16
 #: Bytes of the buffer document information entries are first read into (UTF-16, with the NUL).
 META_BUFFER = 512
-
-
-class _Functions(NamedTuple):
-    loose_box: Callable[..., int]
-    tight_box: Callable[..., int]
-    angle: Callable[..., float]
-    char_index: Callable[..., int]
-    has_map_error: Callable[..., int]
-    meta_text: Callable[..., int]
-
-
-def unchecked(function: Any, result: Any, *arguments: Any) -> Callable[..., Any]:
-    """A pypdfium2 raw function bound again without its argument checks, returning ``result``.
-
-    With no ``arguments`` it takes no declared argument types: callers pass pointers as
-    ``c_void_p``, indexes as Python ints (C ``int``) and outputs as ``byref`` offsets, which ctypes
-    hands over without converting anything. PYFUNCTYPE keeps the GIL: these calls are shorter than
-    releasing and taking it again, and the caller holds the pdfium lock anyway.
-    """
-    address = int(ctypes.cast(function, ctypes.c_void_p).value or 0)
-    bound = ctypes.PYFUNCTYPE(result, *arguments)(address)
-    if not arguments:
-        bound.argtypes = None
-    return bound
-
-
-@lru_cache(maxsize=1)
-def _functions() -> _Functions:
-    """The pdfium functions used here, called through :func:`unchecked`.
-
-    ``FPDF_GetMetaText`` takes its ``unsigned long`` buffer length as a ``c_ulong``.
-    """
-    import pypdfium2.raw as pdfium_c
-
-    return _Functions(
-        loose_box=unchecked(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int),
-        tight_box=unchecked(pdfium_c.FPDFText_GetCharBox, ctypes.c_int),
-        angle=unchecked(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float),
-        char_index=unchecked(pdfium_c.FPDFText_GetCharIndexFromTextIndex, ctypes.c_int),
-        has_map_error=unchecked(pdfium_c.FPDFText_HasUnicodeMapError, ctypes.c_int),
-        meta_text=unchecked(pdfium_c.FPDF_GetMetaText, ctypes.c_ulong),
-    )
 
 
 def _textpage_pointer(textpage: Any) -> ctypes.c_void_p:
@@ -96,7 +52,7 @@ class CharBoxes(NamedTuple):
 def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     """The loose box of each character index; an index pdfium refuses (a negative one) gets a zero box."""
     count = len(indexes)
-    get_box = _functions().loose_box
+    get_box = calls().loose_box
     rects = (ctypes.c_float * (4 * count))()
     outputs = map(ctypes.byref, repeat(rects, count), range(0, RECT_SIZE * count, RECT_SIZE))
     # The array starts zeroed, so a refused index (the call returns 0) keeps an empty box.
@@ -108,7 +64,7 @@ def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
 def tight_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     """The tight box (the glyph's own outline) of each character index; a refused index gets a zero box."""
     count = len(indexes)
-    get_box = _functions().tight_box
+    get_box = calls().tight_box
     values = (ctypes.c_double * (4 * count))()
     # pdfium writes left, right, bottom, top: four doubles per character, in that order.
     corners = (map(ctypes.byref, repeat(values, count), range(corner, 32 * count, 32)) for corner in (0, 8, 16, 24))
@@ -119,22 +75,22 @@ def tight_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
 
 def char_angles(textpage: Any, indexes: Sequence[int]) -> list[float]:
     """Each character's angle in radians, as ``FPDFText_GetCharAngle`` gives it (-1 where it has none)."""
-    return list(map(_functions().angle, repeat(_textpage_pointer(textpage), len(indexes)), indexes))
+    return list(map(calls().angle, repeat(_textpage_pointer(textpage), len(indexes)), indexes))
 
 
 def char_indexes(textpage: Any, text_indexes: Sequence[int]) -> list[int]:
     """pdfium's character index for each text index (UTF-16 units into the page text); -1 where there is none."""
-    return list(map(_functions().char_index, repeat(_textpage_pointer(textpage), len(text_indexes)), text_indexes))
+    return list(map(calls().char_index, repeat(_textpage_pointer(textpage), len(text_indexes)), text_indexes))
 
 
 def map_errors(textpage: Any, indexes: Sequence[int]) -> int:
     """How many of these characters pdfium reports as having a Unicode mapping error."""
-    return list(map(_functions().has_map_error, repeat(_textpage_pointer(textpage), len(indexes)), indexes)).count(1)
+    return list(map(calls().has_map_error, repeat(_textpage_pointer(textpage), len(indexes)), indexes)).count(1)
 
 
 def metadata_texts(pdf: Any, keys: Sequence[str]) -> dict[str, str]:
     """The document information entries named by ``keys`` (``Title``, ``Author``...); a missing one is ``""``."""
-    get_text = _functions().meta_text
+    get_text = calls().meta_text
     document = ctypes.c_void_p(_address(pdf.raw))
     shared = ctypes.create_string_buffer(META_BUFFER)  # most entries fit: one call each
     shared_size = ctypes.c_ulong(META_BUFFER)

@@ -2,10 +2,11 @@
 
 pypdfium2 wraps every page and text page in an object with a weak-reference finalizer and a
 parent registry, and its ``get_text_range`` makes several index look-ups before reading. The
-extractor loads a page, reads it and closes it at once, under the pdfium lock, so it needs none
-of that: :func:`loaded_page` loads the page and its text page with ``FPDF_LoadPage`` and
-``FPDFText_LoadPage`` and closes both when the block ends (a quarter of the cost of a one-page
-document and a tenth of a text page's, measured against the page objects).
+extractor loads pages, reads them and closes them within one call, under the pdfium lock, so it
+needs none of that: :class:`loaded_page` loads a page and its text page with ``FPDF_LoadPage``
+and ``FPDFText_LoadPage`` and closes both when the block ends (a quarter of the cost of a
+one-page document and a tenth of a text page's, measured against the page objects). Their other
+calls go through :mod:`.pdfium_calls`.
 
 :class:`TextPage` has the surface the layout code uses (``raw``, ``count_chars()``,
 ``get_text_range()``), so :mod:`.pdfium_bulk`, :mod:`.pdf_layout` and :mod:`.pdf_tables` take
@@ -19,40 +20,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Iterator
 
-from .pdfium_bulk import unchecked
+from .pdfium_calls import calls
 
 #: The box pypdfium2 (and PDF readers generally) assume when a page has no MediaBox: US Letter.
 DEFAULT_MEDIA_BOX = (0.0, 0.0, 612.0, 792.0)
-
-
-class _Calls(NamedTuple):
-    count_chars: Callable[..., int]
-    text_index: Callable[..., int]
-    get_text: Callable[..., int]
-    page_width: Callable[..., float]
-    page_height: Callable[..., float]
-    rotation: Callable[..., int]
-    count_objects: Callable[..., int]
-
-
-@lru_cache(maxsize=1)
-def _calls() -> _Calls:
-    """The per-page pdfium functions, through :func:`.pdfium_bulk.unchecked` (pointers as ``c_void_p``)."""
-    import pypdfium2.raw as pdfium_c
-
-    return _Calls(
-        count_chars=unchecked(pdfium_c.FPDFText_CountChars, ctypes.c_int),
-        text_index=unchecked(pdfium_c.FPDFText_GetTextIndexFromCharIndex, ctypes.c_int),
-        get_text=unchecked(pdfium_c.FPDFText_GetText, ctypes.c_int),
-        page_width=unchecked(pdfium_c.FPDF_GetPageWidthF, ctypes.c_float),
-        page_height=unchecked(pdfium_c.FPDF_GetPageHeightF, ctypes.c_float),
-        rotation=unchecked(pdfium_c.FPDFPage_GetRotation, ctypes.c_int),
-        count_objects=unchecked(pdfium_c.FPDFPage_CountObjects, ctypes.c_int),
-    )
 
 
 class DocumentLoadError(Exception):
@@ -144,7 +118,7 @@ class TextPage:
 
     def count_chars(self) -> int:
         """Characters pdfium lists on the page (generated spaces and line breaks included)."""
-        return int(_calls().count_chars(self.pointer))
+        return int(calls().count_chars(self.pointer))
 
     def get_text_range(self) -> str:
         """The page's whole text, as ``PdfTextPage.get_text_range()`` gives it.
@@ -154,10 +128,10 @@ class TextPage:
         character gives one UTF-16 unit of the text (none left out, none outside the BMP),
         character indexes and text offsets are the same numbers: ``indexes_are_offsets``.
         """
-        calls = _calls()
+        bound = calls()
         pointer = self.pointer
-        count = calls.count_chars(pointer)
-        text_index = calls.text_index
+        count = bound.count_chars(pointer)
+        text_index = bound.text_index
         start, end = 0, count - 1
         first = last = -1
         while start <= end and (first := text_index(pointer, start)) == -1:
@@ -169,7 +143,7 @@ class TextPage:
             return ""
         size = last + 2 - first  # with the NUL terminator
         buffer = (ctypes.c_ushort * size)()
-        written = calls.get_text(pointer, start, end - start + 1, buffer)
+        written = bound.get_text(pointer, start, end - start + 1, buffer)
         if written <= 1:
             return ""
         text = ctypes.string_at(buffer, 2 * (written - 1)).decode("utf-16-le", "ignore")
@@ -189,17 +163,17 @@ class Page:
 
     def get_size(self) -> tuple[float, float]:
         """Width and height in points, as displayed (after ``/Rotate``)."""
-        calls = _calls()
-        return (calls.page_width(self.pointer), calls.page_height(self.pointer))
+        bound = calls()
+        return (bound.page_width(self.pointer), bound.page_height(self.pointer))
 
     def get_rotation(self) -> int:
         """The page's ``/Rotate`` in degrees clockwise (0, 90, 180 or 270)."""
-        quarter = _calls().rotation(self.pointer)
+        quarter = calls().rotation(self.pointer)
         return 0 if quarter < 0 else quarter * 90
 
     def count_objects(self) -> int:
         """How many page objects (text, paths, images, forms) the page's content holds at its top level."""
-        return int(_calls().count_objects(self.pointer))
+        return int(calls().count_objects(self.pointer))
 
     def get_cropbox(self) -> tuple[float, float, float, float]:
         """The crop box (left, bottom, right, top), else the media box, else US Letter."""
