@@ -1,4 +1,5 @@
-"""PDF pages read a batch at a time: every page in order whatever the batch limits, and a damaged page named."""
+"""PDF pages read a batch at a time: every page in order whatever the batch limits, a damaged page named, and the
+visible-character count each reading carries."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from extractkit.models import ExtractOptions
 from extractkit_plugins.pdf import pdf_page_reading
 from extractkit_plugins.pdf.pdf_extractor import open_document
 from extractkit_plugins.pdf.pdf_page_reading import PAGE_BATCH, read_page, read_pages
-from extractkit_plugins.pdf.pdfium_pages import load_document
+from extractkit_plugins.pdf.pdf_page_text import read_page_text
+from extractkit_plugins.pdf.pdf_text_quality import visible_characters
+from extractkit_plugins.pdf.pdfium_pages import load_document, loaded_page
 
+from support.paths import CORPUS
 from truth import generate
 
 NO_OCR = ExtractOptions(ocr_enabled=False)
@@ -124,3 +128,24 @@ def test_a_page_that_cannot_be_loaded_fails_the_document_naming_it(
     with pytest.raises(CorruptDocument, match=r"broken\.pdf: page 2 cannot be loaded"):
         extractkit.extract(path, options=NO_OCR)
     assert len(loads) == len(closes) == 3
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pdfminer.six/jo.pdf",  # vertical columns, put in order
+        "pdfplumber/nics-background-checks-2015-11.pdf",  # a table, its cells spaced apart
+        "pdfplumber/nics-background-checks-2015-11-rotated.pdf",  # turned text, put top to bottom
+        "pdfminer.six/simple1.pdf",
+    ],
+)
+def test_the_visible_count_is_that_of_the_final_text(name: str, long_pdf: Path) -> None:
+    for path in (CORPUS / name, long_pdf):
+        pdf = load_document(path)
+        try:
+            for index in range(len(pdf)):
+                with loaded_page(pdf, index) as (page, textpage):
+                    text, visible = read_page_text(textpage, page.get_size()[0])
+                assert visible == visible_characters(text), (path.name, index)
+        finally:
+            pdf.close()

@@ -17,7 +17,7 @@ from extractkit.errors import CorruptDocument
 from extractkit.models import ExtractOptions
 from extractkit_plugins.extras import require
 
-from .pdf_page_text import page_text
+from .pdf_page_text import read_page_text
 from .pdf_text_quality import TextQuality, assess_text, pdfium_flagged_share, pdfium_image_coverage
 from .pdfium_pages import Page, PageLoadError, RawDocument, TextPage, loaded_page
 
@@ -80,12 +80,13 @@ def read_pages(pdf: Any, start: int, stop: int, name: str) -> list[PageReading]:
 
 def _reading(page: Page, textpage: TextPage) -> PageReading:
     width, height = page.get_size()
-    text = page_text(textpage, height if page.get_rotation() in (90, 270) else width)  # the text's own width
+    text, visible = read_page_text(textpage, height if page.get_rotation() in (90, 270) else width)  # its own width
     quality = assess_text(
         text,
         page_area=width * height,
         flagged_share=pdfium_flagged_share(textpage),
         image_coverage=lambda: pdfium_image_coverage(page),
+        visible=visible,
     )
     return PageReading(text=text, quality=quality, size=(width, height))
 

@@ -8,7 +8,7 @@ text go through :func:`.pdf_layout.arrange`. Every function takes the caller's (
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from extractkit.normalize import contains_cjk_letters
 
@@ -24,6 +24,13 @@ from .pdf_layout import (
 from .pdfium_bulk import char_indexes, tight_boxes
 
 
+class PageText(NamedTuple):
+    """A page's text in reading order, and how many of its characters are not white space."""
+
+    text: str
+    visible: int
+
+
 def page_text(textpage: Any, page_width: float = 0.0) -> str:
     """A page's text layer with plain line breaks, in reading order.
 
@@ -31,17 +38,30 @@ def page_text(textpage: Any, page_width: float = 0.0) -> str:
     :func:`.pdf_layout.arrange` (soft line breaks, measured gaps, top-to-bottom order).
     ``page_width`` (points, in the text's own coordinates) places the right margin.
     """
+    return read_page_text(textpage, page_width).text
+
+
+def read_page_text(textpage: Any, page_width: float = 0.0) -> PageText:
+    """:func:`page_text`, with its count of visible characters.
+
+    The count is made from pdfium's text as it comes: putting lines in order, joining them and
+    spacing table cells move, add or drop only white space. Vertical columns are counted after
+    they are put in order, which leaves out lines pdfium cannot place.
+    """
     raw_text = textpage.get_text_range()
     if not raw_text:
-        return ""
+        return PageText("", 0)
+    words = raw_text.split()
+    visible = sum(map(len, words))  # str.split() splits at exactly what the regex class \s matches
     lines = geometry = None
-    tabular = is_tabular_text(raw_text)
+    tabular = is_tabular_text(raw_text, words)
     cjk = contains_cjk_letters(raw_text)
     if cjk:  # only Japanese and Chinese are set in vertical columns
         lines = _lines_with_offsets(raw_text)
         geometry, slanted = measure_lines_and_slants(textpage, lines)
         if slanted >= 2 and runs_vertically(lines, geometry):
             raw_text = "\n".join(_vertical_reading_order(textpage, lines))
+            visible = sum(map(len, raw_text.split()))
             lines = None
     elif needs_arranging(textpage, raw_text, tabular):
         lines = _lines_with_offsets(raw_text)
@@ -50,7 +70,7 @@ def page_text(textpage: Any, page_width: float = 0.0) -> str:
     text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     # pdfium marks a hyphen that breaks a word at a line end with U+0002, and the document's own
     # hyphen there (where its font maps none) with the non-character U+FFFE.
-    return text.replace("\x02", "-").replace("\ufffe", "-")
+    return PageText(text.replace("\x02", "-").replace("\ufffe", "-"), visible)
 
 
 def vertical_page_text(pdf: Any, index: int) -> str | None:

@@ -37,12 +37,14 @@ def is_tabular(lines: list[str]) -> bool:
     return numeric >= TABLE_MIN_LINES and numeric >= TABLE_LINE_SHARE * len(lines)
 
 
-def is_tabular_text(text: str) -> bool:
+def is_tabular_text(text: str, words: list[str] | None = None) -> bool:
     """:func:`is_tabular` of the text's lines; text with too few numbers in all for a table is told at once.
 
     A number never spans a line break, so the whole text holds the sum of its lines' numbers.
+    ``words`` is ``text.split()`` where the caller has it already.
     """
-    if count_numbers(text, 3 * TABLE_MIN_LINES) < 3 * TABLE_MIN_LINES:
+    enough = 3 * TABLE_MIN_LINES
+    if count_number_words(text.split() if words is None else words, enough) < enough:
         return False
     return is_tabular(text.splitlines())
 
@@ -50,11 +52,18 @@ def is_tabular_text(text: str) -> bool:
 def count_numbers(text: str, enough: int) -> int:
     """How many numbers (``_NUMBER_WORD`` words) the text holds, counting no further than ``enough``.
 
-    ``str.split()`` splits at exactly what the regex class ``\\s`` matches. Only words that start
-    as a number are matched, and they are few in prose.
+    ``str.split()`` splits at exactly what the regex class ``\\s`` matches.
+    """
+    return count_number_words(text.split(), enough)
+
+
+def count_number_words(words: list[str], enough: int) -> int:
+    """How many of ``words`` are numbers, counting no further than ``enough``.
+
+    Only words that start as a number are matched, and they are few in prose.
     """
     found = 0
-    for word in text.split():
+    for word in words:
         first = word[0]
         if (first in _NUMBER_STARTS or first.isdecimal()) and _NUMBER_WORD.fullmatch(word):
             found += 1

@@ -78,14 +78,17 @@ def assess_text(
     page_area: float,
     flagged_share: float = 0.0,
     image_coverage: Any = None,
+    visible: int | None = None,
 ) -> TextQuality:
     """Judge one page's text.
 
     ``flagged_share`` is the share of characters the PDF library flags as badly mapped;
     ``image_coverage`` is a callable returning the share of the page covered by images,
-    called only when the text is sparse.
+    called only when the text is sparse. ``visible`` is :func:`visible_characters` of ``text``
+    where the caller has it already.
     """
-    visible = visible_characters(text)
+    if visible is None:
+        visible = visible_characters(text)
     if not visible:
         return TextQuality(NO_TEXT, 0)
     share = max(len(_UNMAPPED.findall(text)) / visible, flagged_share)

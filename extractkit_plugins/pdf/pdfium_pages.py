@@ -108,17 +108,20 @@ class TextPage:
     every character equals its offset in that text (``None`` before).
     """
 
-    __slots__ = ("_as_parameter_", "indexes_are_offsets", "pointer", "raw")
+    __slots__ = ("_as_parameter_", "_count", "indexes_are_offsets", "pointer", "raw")
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
         self.pointer = ctypes.c_void_p.from_buffer(raw)
         self.indexes_are_offsets: bool | None = None
+        self._count: int | None = None
 
     def count_chars(self) -> int:
-        """Characters pdfium lists on the page (generated spaces and line breaks included)."""
-        return int(calls().count_chars(self.pointer))
+        """Characters pdfium lists on the page (generated spaces and line breaks included), asked once."""
+        if self._count is None:
+            self._count = int(calls().count_chars(self.pointer))
+        return self._count
 
     def get_text_range(self) -> str:
         """The page's whole text, as ``PdfTextPage.get_text_range()`` gives it.
@@ -130,7 +133,7 @@ class TextPage:
         """
         bound = calls()
         pointer = self.pointer
-        count = bound.count_chars(pointer)
+        count = self.count_chars()
         text_index = bound.text_index
         start, end = 0, count - 1
         first = last = -1
