@@ -90,13 +90,15 @@ def file_uri(path: Path, *, link: bool) -> str:
 
     ``link`` says whether ``path`` itself is a symbolic link (the caller's ``lstat`` told).
     """
-    real = os.path.realpath(path) if link else os.path.join(_real_folder(os.path.dirname(path)), path.name)
-    return "file://" + quote_from_bytes(os.fsencode(real))
+    if link:
+        return "file://" + quote_from_bytes(os.fsencode(os.path.realpath(path)))
+    return _folder_uri(os.path.dirname(path)) + quote_from_bytes(os.fsencode(path.name))
 
 
 @functools.lru_cache(maxsize=1024)
-def _real_folder(folder: str) -> str:
-    return os.path.realpath(folder)
+def _folder_uri(folder: str) -> str:
+    """``file://`` URI of a folder's real path, with its closing slash (percent-encoding goes byte by byte)."""
+    return "file://" + quote_from_bytes(os.fsencode(os.path.join(os.path.realpath(folder), "")))
 
 
 def detect(document: Document, plugins: Plugins, options: ExtractOptions) -> Document:

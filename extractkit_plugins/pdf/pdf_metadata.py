@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from .pdfium_bulk import metadata_texts
@@ -54,34 +55,33 @@ def pdf_date_to_iso(value: str) -> str | None:
     match = _PDF_DATE.match(value.strip())
     if not match:
         return None
-    parts = match.groupdict()
+    year, month, day, hour, minute, second, sign, tz_hour, tz_minute = match.groups()
     try:
-        if parts["month"] is None:
-            return f"{int(parts['year']):04d}"
-        if parts["day"] is None:
-            datetime(int(parts["year"]), int(parts["month"]), 1)
-            return f"{parts['year']}-{parts['month']}"
+        if month is None:
+            return f"{int(year):04d}"
+        if day is None:
+            datetime(int(year), int(month), 1)
+            return f"{year}-{month}"
         moment = datetime(
-            int(parts["year"]),
-            int(parts["month"]),
-            int(parts["day"]),
-            int(parts["hour"] or 0),
-            int(parts["minute"] or 0),
-            int(parts["second"] or 0),
-            tzinfo=_pdf_timezone(parts),
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=None if sign is None else _pdf_timezone(sign, tz_hour or "0", tz_minute or "0"),
         )
     except ValueError:
         return None
-    if parts["hour"] is None:
+    if hour is None:
         return moment.date().isoformat()
     return moment.isoformat()
 
 
-def _pdf_timezone(parts: dict[str, str | None]) -> timezone | None:
-    sign = parts["sign"]
-    if sign is None:
-        return None
-    if sign in "Zz" and not int(parts["tz_hour"] or 0) and not int(parts["tz_minute"] or 0):
+@lru_cache(maxsize=64)
+def _pdf_timezone(sign: str, hours: str, minutes: str) -> timezone:
+    """The zone of a PDF date's ``Z``, ``+HH'mm'`` or ``-HH'mm'`` (a ``Z`` with an offset is read as ``+``)."""
+    if sign in "Zz" and not int(hours) and not int(minutes):
         return UTC
-    offset = timedelta(hours=int(parts["tz_hour"] or 0), minutes=int(parts["tz_minute"] or 0))
+    offset = timedelta(hours=int(hours), minutes=int(minutes))
     return timezone(-offset if sign == "-" else offset)

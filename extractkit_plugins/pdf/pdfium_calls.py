@@ -31,6 +31,8 @@ class Calls(NamedTuple):
     page_height: Callable[..., float]
     rotation: Callable[..., int]
     count_objects: Callable[..., int]
+    page_count: Callable[..., int]
+    file_version: Callable[..., int]
 
 
 def unchecked(function: Any, result: Any) -> Callable[..., Any]:
@@ -64,4 +66,6 @@ def calls() -> Calls:
         page_height=unchecked(pdfium_c.FPDF_GetPageHeightF, ctypes.c_float),
         rotation=unchecked(pdfium_c.FPDFPage_GetRotation, ctypes.c_int),
         count_objects=unchecked(pdfium_c.FPDFPage_CountObjects, ctypes.c_int),
+        page_count=unchecked(pdfium_c.FPDF_GetPageCount, ctypes.c_int),
+        file_version=unchecked(pdfium_c.FPDF_GetFileVersion, ctypes.c_int),
     )

@@ -40,26 +40,23 @@ class DocumentLoadError(Exception):
 class RawDocument:
     """An open ``FPDF_DOCUMENT``: its page count and PDF version, and the file it came from."""
 
-    __slots__ = ("_as_parameter_", "_rendering", "password", "path", "raw")
+    __slots__ = ("_as_parameter_", "_rendering", "password", "path", "pointer", "raw")
 
     def __init__(self, raw: Any, path: Path, password: str) -> None:
         self.raw = raw
         self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
+        self.pointer = ctypes.c_void_p.from_buffer(raw)
         self.path = path
         self.password = password
         self._rendering: Any = None
 
     def __len__(self) -> int:
-        import pypdfium2.raw as pdfium_c
-
-        return int(pdfium_c.FPDF_GetPageCount(self.raw))
+        return int(calls().page_count(self.pointer))
 
     def get_version(self) -> int | None:
         """The PDF version (14 for 1.4), or ``None`` when pdfium cannot tell."""
-        import pypdfium2.raw as pdfium_c
-
         version = ctypes.c_int()
-        return version.value if pdfium_c.FPDF_GetFileVersion(self.raw, ctypes.byref(version)) else None
+        return version.value if calls().file_version(self.pointer, ctypes.byref(version)) else None
 
     def for_rendering(self) -> Any:
         """The same file opened as a pypdfium2 ``PdfDocument`` (once), for rendering its pages."""
@@ -78,7 +75,7 @@ class RawDocument:
             self._rendering = None
         if self.raw is not None:
             pdfium_c.FPDF_CloseDocument(self.raw)
-            self.raw = self._as_parameter_ = None
+            self.raw = self._as_parameter_ = self.pointer = None
 
 
 def load_document(path: Path, password: str = "") -> RawDocument:
