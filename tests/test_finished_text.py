@@ -1,12 +1,17 @@
-"""A result's text is cleaned exactly as ``clean_text`` would, whether or not its pages show it clean already."""
+"""A result's text is cleaned exactly as ``clean_text`` would, whether or not its pages show it clean already;
+its metadata comes out ready for JSON."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import random
+from enum import IntEnum
+from pathlib import Path
 
 from extractkit.models import ExtractionResult, Page
 from extractkit.normalize import clean_text
-from extractkit.processing import _finished_result
+from extractkit.processing import _finished_result, json_ready_metadata
 
 #: Pieces that each step of ``clean_text`` acts on: line endings, controls, trailing blanks, blank
 #: runs, combining marks (NFC) and edges, beside plain Latin and CJK text.
@@ -45,3 +50,43 @@ def test_the_text_is_cleaned_as_clean_text_cleans_it():
         finished = _finished_result(ExtractionResult(text=text, pages=pages), "test", "text/plain")
         assert finished.text == clean_text(text), (texts, text)
         assert [page.text for page in finished.pages] == [clean_text(page) for page in texts]
+
+
+def test_metadata_comes_out_json_ready_whatever_its_values() -> None:
+    class Level(IntEnum):
+        HIGH = 2
+
+    moment = datetime.datetime(2024, 4, 1, 9, 0, tzinfo=datetime.UTC)
+    metadata = {
+        "title": "報告書",
+        "pages": 3,
+        "ratio": 0.5,
+        "encrypted": False,
+        "missing": None,
+        "level": Level.HIGH,
+        "created": moment,
+        "day": datetime.date(2024, 4, 1),
+        "authors": ("a", b"b\xff"),
+        "nested": {1: {moment}},
+        "path": Path("/x"),
+        "encoding": "UTF_16LE",
+        "charset": "Shift_JIS",
+    }
+    ready = json_ready_metadata(metadata)
+    assert ready == {
+        "title": "報告書",
+        "pages": 3,
+        "ratio": 0.5,
+        "encrypted": False,
+        "missing": None,
+        "level": Level.HIGH,
+        "created": "2024-04-01T09:00:00+00:00",
+        "day": "2024-04-01",
+        "authors": ["a", "b\ufffd"],
+        "nested": {"1": ["2024-04-01T09:00:00+00:00"]},
+        "path": "/x",
+        "encoding": "utf-16-le",
+        "charset": "shift-jis",
+    }
+    json.dumps(ready)
+    assert json_ready_metadata({}) == {} and json_ready_metadata(None) == {}  # type: ignore[arg-type]
