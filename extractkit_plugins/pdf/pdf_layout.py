@@ -337,12 +337,14 @@ def arrange(
     geometry: list[LineGeometry | None] | None = None,
     tabular: bool | None = None,
     cjk: bool | None = None,
+    upright: bool | None = None,
 ) -> str:
     """A horizontal page's text with gaps, order and soft line breaks fixed from the character boxes.
 
     Prose in columns keeps pdfium's order; tables and turned text are put top to bottom.
-    ``geometry``, ``tabular`` and ``cjk`` are :func:`measure_lines`, :func:`is_tabular` and
-    whether any line holds a CJK letter, where the caller knows them already.
+    ``geometry``, ``tabular``, ``cjk`` and ``upright`` are :func:`measure_lines`, :func:`is_tabular`,
+    whether any line holds a CJK letter and whether every line stands upright, where the caller
+    knows them already.
     """
     texts = [line for line, _ in lines]
     if geometry is None:
@@ -351,7 +353,7 @@ def arrange(
         tabular = is_tabular(texts)
     if tabular:
         texts = spaced_lines(textpage, lines)
-    turned = not all(g.upright for g in geometry if g is not None)
+    turned = not (all(g.upright for g in geometry if g is not None) if upright is None else upright)
     # Columns of prose keep pdfium's order: sorting them by height would interleave them.
     order = top_to_bottom(texts, geometry) if tabular or turned else None
     if order is not None:

@@ -53,20 +53,23 @@ def read_page_text(textpage: Any, page_width: float = 0.0) -> PageText:
         return PageText("", 0)
     words = raw_text.split()
     visible = sum(map(len, words))  # str.split() splits at exactly what the regex class \s matches
-    lines = geometry = None
+    lines = geometry = upright = None
     tabular = is_tabular_text(raw_text, words)
     cjk = contains_cjk_letters(raw_text)
+    # Character indexes equal text offsets only on a page of BMP characters (.pdfium_pages).
+    bmp = True if getattr(textpage, "indexes_are_offsets", False) else None
     if cjk:  # only Japanese and Chinese are set in vertical columns
-        lines = _lines_with_offsets(raw_text)
+        lines = _lines_with_offsets(raw_text, bmp)
         geometry, slanted = measure_lines_and_slants(textpage, lines)
+        upright = True if slanted == 0 else None  # a line whose boxes are level stands upright
         if slanted >= 2 and runs_vertically(lines, geometry):
             raw_text = "\n".join(_vertical_reading_order(textpage, lines))
             visible = sum(map(len, raw_text.split()))
             lines = None
     elif needs_arranging(textpage, raw_text, tabular):
-        lines = _lines_with_offsets(raw_text)
+        lines = _lines_with_offsets(raw_text, bmp)
     if lines is not None:
-        raw_text = arrange(textpage, lines, page_width, geometry, tabular, cjk)
+        raw_text = arrange(textpage, lines, page_width, geometry, tabular, cjk, upright)
     text = raw_text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     # pdfium marks a hyphen that breaks a word at a line end with U+0002, and the document's own
     # hyphen there (where its font maps none) with the non-character U+FFFE.
@@ -87,11 +90,14 @@ def vertical_page_text(pdf: Any, index: int) -> str | None:
         page.close()
 
 
-def _lines_with_offsets(text: str) -> list[tuple[str, int]]:
-    """Each line of pdfium's text with its start offset in UTF-16 units (pdfium's text indexes)."""
+def _lines_with_offsets(text: str, bmp: bool | None = None) -> list[tuple[str, int]]:
+    """Each line of pdfium's text with its start offset in UTF-16 units (pdfium's text indexes).
+
+    ``bmp`` says whether every character is in the BMP, where the caller knows (one unit each).
+    """
     lines = []
     offset = 0
-    measure = len if in_bmp(text) else _utf16_length  # one unit a character in the BMP
+    measure = len if (in_bmp(text) if bmp is None else bmp) else _utf16_length
     for line in text.splitlines(keepends=True):
         lines.append((line.rstrip("\r\n"), offset))
         offset += measure(line)
