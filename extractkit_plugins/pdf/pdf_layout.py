@@ -132,6 +132,8 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
         turns = char_angles(textpage, [firsts[position] for position in unproven])
         for position, turn in zip(unproven, turns, strict=True):
             measured[position] = _turned(measured[position], math.degrees(turn) % 360)
+    if count == len(lines):  # no blank line
+        return list(measured), len(unproven)
     found = iter(measured)
     return [next(found) if keep else None for keep in kept], len(unproven)
 
