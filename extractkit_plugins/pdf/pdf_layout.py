@@ -78,9 +78,8 @@ class LineGeometry(NamedTuple):
 def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeometry | None]:
     """The geometry of every line (``None`` for an empty one); ``lines`` are (text, UTF-16 offset) pairs.
 
-    The characters measured (each line's first and last visible one and the end of its first word,
-    when that is not its first character) are found first, then all their boxes are fetched from
-    pdfium in one pass. A line whose first and last boxes share their bottom and top and run left
+    The characters measured (each line's first and last visible one and the end of its first word)
+    are found first, then all their boxes are fetched from pdfium in one pass. A line whose first and last boxes share their bottom and top and run left
     to right is upright; only the other lines' angles are asked for. A page whose character
     indexes are not its text offsets is measured by :func:`_measure_lines_one_by_one`.
     """
@@ -98,8 +97,7 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
         return measured, sum(1 for geometry in measured if geometry is not None)
     firsts: list[int] = []
     lasts: list[int] = []
-    heads: list[int] = []  # where the first word ends, for the lines whose first word is longer than a character
-    long_heads: list[bool] = []
+    heads: list[int] = []  # where the first word ends: the first character itself unless a run of ASCII starts the line
     kept: list[bool] = []
     match_word = _FIRST_WORD.match
     for line, offset in lines:
@@ -110,20 +108,17 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
             firsts.append(first)
             lasts.append(first + len(body) - 1)
             # Only a run of printable ASCII makes a first word longer than one character.
-            word = match_word(body).end() if "\x21" <= body[0] <= "\x7e" else 1  # type: ignore[union-attr]
-            long_heads.append(word > 1)
-            if word > 1:
-                heads.append(first + word - 1)
+            heads.append(first + match_word(body).end() - 1 if "\x21" <= body[0] <= "\x7e" else first)  # type: ignore[union-attr]
     count = len(firsts)
     lefts, bottoms, rights, tops = loose_boxes(textpage, firsts + lasts + heads)
-    first_boxes = zip(lefts[:count], bottoms[:count], rights[:count], tops[:count], strict=True)
     second = slice(count, 2 * count)
+    first_boxes = zip(lefts[:count], bottoms[:count], rights[:count], tops[:count], strict=True)
     last_boxes = zip(lefts[second], bottoms[second], rights[second], tops[second], strict=True)
-    head_rights = iter(rights[2 * count :])
     measured: list[LineGeometry] = []
     unproven: list[int] = []  # lines whose boxes do not show them upright: their angles are asked for
-    for position, first_box, last_box, long_head in zip(range(count), first_boxes, last_boxes, long_heads, strict=True):
-        head_right = next(head_rights) if long_head else first_box[2]
+    for position, first_box, last_box, head_right in zip(
+        range(count), first_boxes, last_boxes, rights[2 * count :], strict=True
+    ):
         if not (first_box[1] == last_box[1] and first_box[3] == last_box[3] and last_box[0] > first_box[0]):
             unproven.append(position)
         size = abs(last_box[3] - last_box[1]) or 10.0
