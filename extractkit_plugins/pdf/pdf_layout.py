@@ -79,9 +79,10 @@ def measure_lines(textpage: Any, lines: list[tuple[str, int]]) -> list[LineGeome
     """The geometry of every line (``None`` for an empty one); ``lines`` are (text, UTF-16 offset) pairs.
 
     The characters measured (each line's first and last visible one and the end of its first word)
-    are found first, then all their boxes are fetched from pdfium in one pass. A line whose first and last boxes share their bottom and top and run left
-    to right is upright; only the other lines' angles are asked for. A page whose character
-    indexes are not its text offsets is measured by :func:`_measure_lines_one_by_one`.
+    are found first, then all their boxes are fetched from pdfium in one pass. A line whose first
+    and last boxes share their bottom and top and run left to right is upright; only the other
+    lines' angles are asked for. A page whose character indexes are not its text offsets is
+    measured by :func:`_measure_lines_one_by_one`.
     """
     return measure_lines_and_slants(textpage, lines)[0]
 
