@@ -57,36 +57,17 @@ def test_metadata_comes_out_json_ready_whatever_its_values() -> None:
         HIGH = 2
 
     moment = datetime.datetime(2024, 4, 1, 9, 0, tzinfo=datetime.UTC)
-    metadata = {
-        "title": "報告書",
-        "pages": 3,
-        "ratio": 0.5,
-        "encrypted": False,
-        "missing": None,
-        "level": Level.HIGH,
-        "created": moment,
-        "day": datetime.date(2024, 4, 1),
-        "authors": ("a", b"b\xff"),
-        "nested": {1: {moment}},
-        "path": Path("/x"),
-        "encoding": "UTF_16LE",
-        "charset": "Shift_JIS",
+    plain = {"title": "報告書", "pages": 3, "ratio": 0.5, "encrypted": False, "missing": None, "level": Level.HIGH}
+    converted = {
+        "created": (moment, "2024-04-01T09:00:00+00:00"),
+        "day": (datetime.date(2024, 4, 1), "2024-04-01"),
+        "authors": (("a", b"b\xff"), ["a", "b\ufffd"]),
+        "nested": ({1: {moment}}, {"1": ["2024-04-01T09:00:00+00:00"]}),
+        "path": (Path("/x"), "/x"),
+        "encoding": ("UTF_16LE", "utf-16-le"),
+        "charset": ("Shift_JIS", "shift-jis"),
     }
-    ready = json_ready_metadata(metadata)
-    assert ready == {
-        "title": "報告書",
-        "pages": 3,
-        "ratio": 0.5,
-        "encrypted": False,
-        "missing": None,
-        "level": Level.HIGH,
-        "created": "2024-04-01T09:00:00+00:00",
-        "day": "2024-04-01",
-        "authors": ["a", "b\ufffd"],
-        "nested": {"1": ["2024-04-01T09:00:00+00:00"]},
-        "path": "/x",
-        "encoding": "utf-16-le",
-        "charset": "shift-jis",
-    }
+    ready = json_ready_metadata({**plain, **{key: value for key, (value, _) in converted.items()}})
+    assert ready == {**plain, **{key: expected for key, (_, expected) in converted.items()}}
     json.dumps(ready)
     assert json_ready_metadata({}) == {} and json_ready_metadata(None) == {}  # type: ignore[arg-type]
