@@ -70,7 +70,7 @@ def join_wrapped_lines(lines: list[str], wrapped: list[bool]) -> str:
     joined = []
     for index in compress(range(len(lines) - 1), wrapped):
         previous, current = lines[index].rstrip(), lines[index + 1].lstrip()
-        if previous and current and _CJK_CHAR.search(previous[-1] + current[0]):  # joins_without_space()
+        if previous and current and joins_without_space(previous[-1], current[0]):
             joined.append(index)
     if not joined:
         return "\n".join(lines)

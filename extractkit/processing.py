@@ -281,10 +281,6 @@ def normalise_encoding_name(name: str) -> str:
         return name.lower()
 
 
-#: Metadata values stored as they are (what most extractors give), told by their exact type.
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
-
-
 def _json_ready(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
@@ -301,8 +297,7 @@ def _json_ready(value: Any) -> Any:
 
 def json_ready_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     """Metadata every sink can store: dates as ISO 8601 strings, encodings spelled one way."""
-    items = (metadata or {}).items()
-    ready = {str(key): value if type(value) in _PLAIN_TYPES else _json_ready(value) for key, value in items}
+    ready = {str(key): _json_ready(value) for key, value in (metadata or {}).items()}
     for key in ENCODING_KEYS:
         if isinstance(ready.get(key), str):
             ready[key] = normalise_encoding_name(ready[key])

@@ -144,7 +144,7 @@ def test_line_geometry_matches_the_single_calls(pages):
 
 def test_addresses_are_read_from_the_pointers(pages):
     textpage = pages[0]
-    assert pdfium_bulk._textpage_address(textpage) == ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    assert pdfium_bulk._pointer(textpage).value == ctypes.cast(textpage.raw, ctypes.c_void_p).value
 
 
 def _table_with_a_letter_outside_the_bmp(path) -> None:

@@ -31,7 +31,7 @@ from extractkit.models import Document, ExtractionResult, ExtractOptions, Page
 from extractkit_plugins.image.ocr_engines import PageNotes
 
 from .pdf_metadata import pdf_date_to_iso, read_metadata  # noqa: F401 (pdf_date_to_iso is part of this module's API)
-from .pdf_page_reading import PageReading, read_pages, rendered_reading
+from .pdf_page_reading import PageReading, needs_ocr, read_pages, rendered_reading
 from .pdf_text_quality import SPARSE
 from .pdfium_pages import DocumentLoadError, RawDocument, load_document
 
@@ -84,12 +84,10 @@ class PdfExtractor(Extractor):
 
     def _page(self, document: Document, pdf: Any, index: int, reading: PageReading, notes: PageNotes) -> Page:
         number = index + 1
-        if reading.quality.usable or not self.options.ocr_enabled:
+        if not needs_ocr(reading, self.options):
             return Page(number=number, text=reading.text, ocr=False, engine=TEXT_ENGINE)
         with PDFIUM_LOCK:
             reading = rendered_reading(pdf, index, document.name, reading, self.options)
-        if reading.image is None:
-            return Page(number=number, text=reading.text, ocr=False, engine=TEXT_ENGINE)
         name = f"{document.name} page {number}"
         result = notes.ocr(reading.image, self.options, dpi=reading.dpi, name=name, number=number)
         if result is None:  # timed out: the page keeps what its text layer had, and carries its failure

@@ -91,9 +91,14 @@ def _reading(page: Page, textpage: TextPage) -> PageReading:
     return PageReading(text=text, quality=quality, size=(width, height))
 
 
+def needs_ocr(reading: PageReading, options: ExtractOptions) -> bool:
+    """True when the page's text is unusable and OCR is on: the page is to be rendered and read."""
+    return not reading.quality.usable and options.ocr_enabled
+
+
 def rendered_reading(pdf: Any, index: int, name: str, reading: PageReading, options: ExtractOptions) -> PageReading:
-    """``reading`` with page ``index`` rendered for OCR when its text is unusable and OCR is on; else ``reading``."""
-    if reading.quality.usable or not options.ocr_enabled:
+    """``reading`` with page ``index`` rendered for OCR when it :func:`needs_ocr`; else ``reading``."""
+    if not needs_ocr(reading, options):
         return reading
     dpi = raster_dpi(*reading.size, options.ocr_dpi, options.max_image_pixels)
     return reading._replace(image=_rendered(pdf, index, name, dpi), dpi=dpi)

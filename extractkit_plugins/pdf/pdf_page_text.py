@@ -21,7 +21,8 @@ from .pdf_layout import (
     needs_arranging,
     runs_vertically,
 )
-from .pdfium_bulk import char_indexes, tight_boxes
+from .pdf_text_quality import visible_characters
+from .pdfium_bulk import char_indexes, tight_boxes, utf16_length
 
 
 class PageText(NamedTuple):
@@ -52,7 +53,7 @@ def read_page_text(textpage: Any, page_width: float = 0.0) -> PageText:
     if not raw_text:
         return PageText("", 0)
     words = raw_text.split()
-    visible = sum(map(len, words))  # str.split() splits at exactly what the regex class \s matches
+    visible = sum(map(len, words))  # visible_characters() of the text, from the words already split
     lines = geometry = upright = None
     tabular = is_tabular_text(raw_text, words)
     cjk = contains_cjk_letters(raw_text)
@@ -64,7 +65,7 @@ def read_page_text(textpage: Any, page_width: float = 0.0) -> PageText:
         upright = True if slanted == 0 else None  # a line whose boxes are level stands upright
         if slanted >= 2 and runs_vertically(lines, geometry):
             raw_text = "\n".join(_vertical_reading_order(textpage, lines))
-            visible = sum(map(len, raw_text.split()))
+            visible = visible_characters(raw_text)
             lines = None
     elif needs_arranging(textpage, raw_text, tabular):
         lines = _lines_with_offsets(raw_text, bmp)
@@ -97,15 +98,11 @@ def _lines_with_offsets(text: str, bmp: bool | None = None) -> list[tuple[str, i
     """
     lines = []
     offset = 0
-    measure = len if (in_bmp(text) if bmp is None else bmp) else _utf16_length
+    measure = len if (in_bmp(text) if bmp is None else bmp) else utf16_length
     for line in text.splitlines(keepends=True):
         lines.append((line.rstrip("\r\n"), offset))
         offset += measure(line)
     return lines
-
-
-def _utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 Box = tuple[float, float, float, float]
@@ -119,9 +116,7 @@ def _line_boxes(textpage: Any, lines: list[tuple[str, int]]) -> list[Box | None]
     ends: list[tuple[int, int] | None] = []
     for line, offset in lines:
         first, last = len(line) - len(line.lstrip()), len(line.rstrip()) - 1
-        ends.append(
-            None if last < first else (offset + _utf16_length(line[:first]), offset + _utf16_length(line[:last]))
-        )
+        ends.append(None if last < first else (offset + utf16_length(line[:first]), offset + utf16_length(line[:last])))
     indexes = char_indexes(textpage, [index for pair in ends if pair is not None for index in pair])
     lefts, bottoms, rights, tops = tight_boxes(textpage, indexes)
     spans: list[Box | None] = []

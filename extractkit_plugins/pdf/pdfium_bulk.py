@@ -21,19 +21,10 @@ RECT_SIZE = 16
 META_BUFFER = 512
 
 
-def _textpage_pointer(textpage: Any) -> ctypes.c_void_p:
-    """The text page's address as a ``c_void_p``: the one it keeps (:class:`.pdfium_pages.TextPage`), else a new one."""
-    pointer = getattr(textpage, "pointer", None)
-    return pointer if pointer is not None else ctypes.c_void_p(_textpage_address(textpage))
-
-
-def _textpage_address(textpage: Any) -> int:
-    return _address(textpage.raw)
-
-
-def _address(pointer: Any) -> int:
-    """The address a ctypes pointer holds (read from its own storage, without a cast)."""
-    return int(ctypes.c_void_p.from_buffer(pointer).value or 0)
+def _pointer(handle: Any) -> ctypes.c_void_p:
+    """A text page's or document's address as a ``c_void_p``: the one it keeps (:mod:`.pdfium_pages`), else new."""
+    pointer = getattr(handle, "pointer", None)
+    return pointer if pointer is not None else ctypes.c_void_p.from_buffer(handle.raw)
 
 
 class CharBoxes(NamedTuple):
@@ -56,7 +47,7 @@ def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     rects = (ctypes.c_float * (4 * count))()
     outputs = map(ctypes.byref, repeat(rects, count), range(0, RECT_SIZE * count, RECT_SIZE))
     # The array starts zeroed, so a refused index (the call returns 0) keeps an empty box.
-    deque(map(get_box, repeat(_textpage_pointer(textpage), count), indexes, outputs), maxlen=0)
+    deque(map(get_box, repeat(_pointer(textpage), count), indexes, outputs), maxlen=0)
     values = memoryview(rects).cast("B").cast("f").tolist() if count else []
     return CharBoxes(values[0::4], values[3::4], values[2::4], values[1::4])
 
@@ -68,30 +59,30 @@ def tight_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     values = (ctypes.c_double * (4 * count))()
     # pdfium writes left, right, bottom, top: four doubles per character, in that order.
     corners = (map(ctypes.byref, repeat(values, count), range(corner, 32 * count, 32)) for corner in (0, 8, 16, 24))
-    deque(map(get_box, repeat(_textpage_pointer(textpage), count), indexes, *corners), maxlen=0)
+    deque(map(get_box, repeat(_pointer(textpage), count), indexes, *corners), maxlen=0)
     flat = memoryview(values).cast("B").cast("d").tolist() if count else []
     return CharBoxes(flat[0::4], flat[2::4], flat[1::4], flat[3::4])
 
 
 def char_angles(textpage: Any, indexes: Sequence[int]) -> list[float]:
     """Each character's angle in radians, as ``FPDFText_GetCharAngle`` gives it (-1 where it has none)."""
-    return list(map(calls().angle, repeat(_textpage_pointer(textpage), len(indexes)), indexes))
+    return list(map(calls().angle, repeat(_pointer(textpage), len(indexes)), indexes))
 
 
 def char_indexes(textpage: Any, text_indexes: Sequence[int]) -> list[int]:
     """pdfium's character index for each text index (UTF-16 units into the page text); -1 where there is none."""
-    return list(map(calls().char_index, repeat(_textpage_pointer(textpage), len(text_indexes)), text_indexes))
+    return list(map(calls().char_index, repeat(_pointer(textpage), len(text_indexes)), text_indexes))
 
 
 def map_errors(textpage: Any, indexes: Sequence[int]) -> int:
     """How many of these characters pdfium reports as having a Unicode mapping error."""
-    return list(map(calls().has_map_error, repeat(_textpage_pointer(textpage), len(indexes)), indexes)).count(1)
+    return list(map(calls().has_map_error, repeat(_pointer(textpage), len(indexes)), indexes)).count(1)
 
 
 def metadata_texts(pdf: Any, keys: Sequence[str]) -> dict[str, str]:
     """The document information entries named by ``keys`` (``Title``, ``Author``...); a missing one is ``""``."""
     get_text = calls().meta_text
-    document = ctypes.c_void_p(_address(pdf.raw))
+    document = _pointer(pdf)
     shared = ctypes.create_string_buffer(META_BUFFER)  # most entries fit: one call each
     shared_size = ctypes.c_ulong(META_BUFFER)
     texts = {}
