@@ -195,46 +195,58 @@ def test_s3_single_key(s3, bucket, tmp_path):
     source.close()
 
 
-def test_s3_object_over_the_limit_is_never_downloaded(s3, bucket, tmp_path):
+def test_s3_object_over_the_limit_is_never_downloaded(s3, bucket, tmp_path, monkeypatch):
+    from botocore.response import StreamingBody
+
     s3.put_object(Bucket=bucket, Key="big.bin", Body=b"x" * 5000)
     source = S3Source({"bucket": bucket, "key": "big.bin", "max_file_size_mb": 0.001})  # about 1 KB
-    calls = api_calls(source.client)
     [item] = list(source.items())
     assert item.size == 5000, "the pipeline refuses it from the announced size"
+    reads: list[str] = []
+    monkeypatch.setattr(StreamingBody, "iter_chunks", lambda *_, **__: reads.append("iter_chunks") or iter(()))
+    monkeypatch.setattr(StreamingBody, "read", lambda *_, **__: reads.append("read") or b"")
+    calls = api_calls(source.client)
     with pytest.raises(TooLarge, match="not downloaded"):
         source.fetch(item, tmp_path)
-    assert "GetObject" not in calls and "HeadObject" in calls
+    assert calls == ["GetObject"], "one request, no HEAD"
+    assert reads == [], "the body is closed unread"
     assert list(tmp_path.iterdir()) == []
     source.close()
 
 
-def test_s3_object_replaced_after_its_head_is_read_again_not_mixed_up(s3, bucket, tmp_path):
-    from extractkit.errors import ServiceError
-    from extractkit_plugins.aws.s3_objects import _stream_to
+def test_s3_fetch_is_one_get_whose_metadata_describes_the_bytes_read(s3, bucket, tmp_path):
+    import hashlib
 
     s3.put_object(Bucket=bucket, Key="moving.txt", Body=b"first")
+    s3.put_object(Bucket=bucket, Key="moving.txt", Body=b"second version", ContentType="text/plain")
     source = S3Source({"bucket": bucket, "key": "moving.txt"})
-    stale_head = s3.head_object(Bucket=bucket, Key="moving.txt")
-    s3.put_object(Bucket=bucket, Key="moving.txt", Body=b"second version")
-    target = tmp_path / "doc"
-    with pytest.raises(ServiceError, match="changed"):
-        _stream_to(source.client, bucket, "moving.txt", stale_head, target, name="moving.txt", max_bytes=1000)
-    assert not target.exists()
     [item] = list(source.items())
-    assert source.fetch(item, tmp_path).path.read_bytes() == b"second version"
+    calls = api_calls(source.client)
+    document = source.fetch(item, tmp_path)
+    assert calls == ["GetObject"]
+    body = document.path.read_bytes()
+    assert body == b"second version"
+    metadata = document.source_metadata
+    assert metadata["etag"] == hashlib.md5(body).hexdigest(), "a single-part ETag is the MD5 of these bytes"
+    assert (metadata["size"], metadata["content_type"]) == (len(body), "text/plain")
+    assert metadata["last_modified"].endswith("Z") and metadata["last_modified_ms"] > 0
     source.close()
 
 
-def test_s3_download_stops_at_the_limit_even_when_the_head_said_less(s3, bucket, tmp_path):
-    from extractkit_plugins.aws.s3_objects import _stream_to
+def test_s3_download_stops_at_the_limit_even_when_the_headers_said_less(s3, bucket, tmp_path):
+    from extractkit.errors import NetworkError
+    from extractkit_plugins.aws.s3_objects import copy_body
 
     s3.put_object(Bucket=bucket, Key="grown.bin", Body=b"g" * 3000)
-    source = S3Source({"bucket": bucket})
     target = tmp_path / "doc"
+    body = s3.get_object(Bucket=bucket, Key="grown.bin")["Body"]
     with pytest.raises(TooLarge):
-        _stream_to(source.client, bucket, "grown.bin", {"ContentLength": 10}, target, name="grown.bin", max_bytes=1000)
+        copy_body(body, target, expected=10, name="grown.bin", max_bytes=1000, what="GET grown.bin")
     assert not target.exists(), "a partial download is removed"
-    source.close()
+    body = s3.get_object(Bucket=bucket, Key="grown.bin")["Body"]
+    with pytest.raises(NetworkError, match="stopped after 3000 of 5000 bytes"):
+        copy_body(body, target, expected=5000, name="grown.bin", max_bytes=10_000, what="GET grown.bin")
+    assert not target.exists(), "a short download is removed"
 
 
 def test_s3_missing_object_is_gone(bucket, tmp_path):
@@ -382,9 +394,10 @@ def test_event_size_over_the_limit_is_announced_and_fetch_never_downloads(s3, sq
     calls = api_calls(source.s3)
     [item] = take(source, 1)
     assert item.size == 4096
-    with pytest.raises(TooLarge):
+    with pytest.raises(TooLarge, match="not downloaded"):
         source.fetch(item, tmp_path)
-    assert calls == ["HeadObject"]
+    assert calls == ["GetObject"], "one GET, whose body is closed unread"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_one_message_with_many_records_is_deleted_after_its_last_item(s3, sqs, bucket, sources):

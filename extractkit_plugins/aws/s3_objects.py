@@ -1,14 +1,16 @@
-"""Reading one S3 object into a private temp file: HEAD, size check, streamed GET.
+"""Reading one S3 object into a private temp file: one streamed GET, size checked first.
 
 Shared by the ``s3`` and ``sqs`` sources. The object's key is never used as a
 local path (keys may hold ``..`` segments or start with ``/``): the bytes go to
 :func:`extractkit.tempfiles.private_file`, which only borrows a plain extension.
 
-The GET is conditional on the ETag the HEAD returned, so an object replaced
-between the two calls is read again (a transient error) rather than mixed up
-with the size and metadata of another version. The latest version is read, not
-the version named by an event: an event for an object deleted since then must
-end in a deletion, not in a resurrected old version.
+One GET gives the body and, in its headers, the size, ETag, version and type of
+that same version, so the metadata can never belong to another version of the
+object. An object announced over the limit is refused from those headers: the
+body is closed unread. The download also stops at the limit, whatever the
+headers said. The latest version is read, not the version named by an event: an
+event for an object deleted since then must end in a deletion, not in a
+resurrected old version.
 """
 
 from __future__ import annotations
@@ -73,58 +75,64 @@ def too_large_error(name: str, size: int, limit: int) -> TooLarge:
     )
 
 
-def source_metadata(bucket: str, key: str, head: Mapping[str, Any]) -> dict[str, Any]:
-    """What the store records about the object: bucket, key, ETag, version, size, type, last-modified."""
-    last_modified = head.get("LastModified")
-    version_id = head.get("VersionId")
+def source_metadata(bucket: str, key: str, headers: Mapping[str, Any]) -> dict[str, Any]:
+    """What the store records about the object, from a HEAD's or GET's headers: bucket, key, ETag, version, size..."""
+    last_modified = headers.get("LastModified")
+    version_id = headers.get("VersionId")
     return {
         "bucket": bucket,
         "key": key,
-        "etag": str(head.get("ETag") or "").strip('"') or None,
+        "etag": str(headers.get("ETag") or "").strip('"') or None,
         "version_id": version_id if version_id and version_id != "null" else None,
-        "size": int(head.get("ContentLength") or 0),
-        "content_type": head.get("ContentType"),
+        "size": int(headers.get("ContentLength") or 0),
+        "content_type": headers.get("ContentType"),
         "last_modified": _iso_utc(last_modified),
         "last_modified_ms": _epoch_ms(last_modified),
     }
 
 
+def get_object(client: Any, bucket: str, key: str) -> Mapping[str, Any]:
+    """GET the object (headers now, body as a stream); botocore errors become classified document errors."""
+    try:
+        return client.get_object(Bucket=bucket, Key=key)
+    except Exception as error:
+        if is_aws_error(error):
+            raise map_error(error, f"GET {s3_uri(bucket, key)}") from error
+        raise
+
+
 def fetch_object(client: Any, bucket: str, key: str, workdir: Path, *, max_bytes: int, uri: str = "") -> Document:
-    """HEAD the object, refuse it over ``max_bytes``, then stream it into a private file in ``workdir``."""
+    """GET the object, refuse it unread when its size is over ``max_bytes``, else stream it into ``workdir``."""
     uri = uri or s3_uri(bucket, key)
     name = object_name(key)
-    head = head_object(client, bucket, key)
-    size = int(head.get("ContentLength") or 0)
-    if size > max_bytes:
-        raise too_large_error(name, size, max_bytes)
-    path = private_file(workdir, name)
-    written = _stream_to(client, bucket, key, head, path, name=name, max_bytes=max_bytes)
-    metadata = source_metadata(bucket, key, head)
+    response = get_object(client, bucket, key)
+    body = response["Body"]
+    try:
+        size = int(response.get("ContentLength") or 0)
+        if size > max_bytes:
+            raise too_large_error(name, size, max_bytes)
+        path = private_file(workdir, name)
+        written = copy_body(body, path, expected=size, name=name, max_bytes=max_bytes, what=f"GET {uri}")
+    finally:
+        body.close()
+    metadata = source_metadata(bucket, key, response)
     metadata["size"] = written
     return Document(uri=uri, path=path, name=name, size=written, source_metadata=metadata)
 
 
-def _stream_to(
-    client: Any, bucket: str, key: str, head: Mapping[str, Any], path: Path, *, name: str, max_bytes: int
-) -> int:
-    """Copy the object's body to ``path`` chunk by chunk; return the bytes written."""
-    request: dict[str, Any] = {"Bucket": bucket, "Key": key}
-    if head.get("ETag"):
-        request["IfMatch"] = head["ETag"]
-    what = f"GET {s3_uri(bucket, key)}"
+def copy_body(body: Any, path: Path, *, expected: int, name: str, max_bytes: int, what: str) -> int:
+    """Copy a response body to ``path`` chunk by chunk, at most ``max_bytes``; return the bytes written.
+
+    A download that goes over the limit, breaks off, or ends short of ``expected`` leaves no file.
+    """
     written = 0
     try:
-        response = client.get_object(**request)
-        body = response["Body"]
-        try:
-            with path.open("wb") as handle:
-                for chunk in body.iter_chunks(CHUNK_SIZE):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise too_large_error(name, written, max_bytes)
-                    handle.write(chunk)
-        finally:
-            body.close()
+        with path.open("wb") as handle:
+            for chunk in body.iter_chunks(CHUNK_SIZE):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise too_large_error(name, written, max_bytes)
+                handle.write(chunk)
     except TooLarge:
         path.unlink(missing_ok=True)
         raise
@@ -135,8 +143,7 @@ def _stream_to(
         if isinstance(error, (ConnectionError, TimeoutError)) or type(error).__module__.startswith("urllib3"):
             raise NetworkError(f"{what}: {type(error).__name__}: {error}") from error
         raise
-    expected = int(response.get("ContentLength") or written)
-    if written != expected:
+    if expected and written != expected:
         path.unlink(missing_ok=True)
         raise NetworkError(f"{what}: the download stopped after {written} of {expected} bytes")
     return written

@@ -4,7 +4,8 @@ Options: ``bucket`` (required; ``S3_BUCKET``), ``key`` or ``prefix`` (neither: t
 whole bucket), ``region``, ``max_file_size_mb`` (default ``MAX_FILE_SIZE_MB`` or
 100). Each item carries the size from the listing (or a HEAD for a single key),
 so the pipeline refuses an object over the limit before fetching it; ``fetch``
-HEADs it again and checks once more before streaming it to a private temp file.
+checks the size its GET announces once more (closing the body unread when it is
+over) before streaming it to a private temp file.
 Folder markers (keys ending in ``/``) are skipped.
 """
 
@@ -117,7 +118,7 @@ class S3Source(Source):
     # -- reading -------------------------------------------------------------
 
     def fetch(self, item: SourceItem, workdir: Path) -> Document:
-        """HEAD the object, refuse it over the size limit, stream it into ``workdir``."""
+        """GET the object, refuse it unread over the size limit, else stream it into ``workdir``."""
         return fetch_object(
             self.client, item.attributes["bucket"], item.attributes["key"], workdir, max_bytes=self.max_bytes
         )
