@@ -37,6 +37,7 @@ from .lookalikes import Suspect, apply_confirmed, find_suspects, readings_by_cel
 from .ocr_text import TsvLine, keeps_confident_words, lines_to_text
 from .osd import AUTO, auto_languages, detect_rotation, language_list
 from .page_prep import ink_before_lines, page_resolution, skew_angle, upscale_factor, upscaled
+from .phantom_words import drop_phantom_words
 from .tesseract_cli import TESSERACT, child_environment, raise_for_failure, run_tesseract
 
 if TYPE_CHECKING:
@@ -310,7 +311,7 @@ def recognise(
     lines = parse_tsv_lines(completed.stdout)
     if page is None and any(is_cjk(char) for line in lines for word, _ in line.words for char in word):
         page = _open_page(path, None)
-    return result_from_lines(lines, languages, page=page)
+    return result_from_lines(drop_phantom_words(lines, page), languages, page=page)
 
 
 def parse_tsv_lines(tsv: str) -> list[TsvLine]:

@@ -5,11 +5,13 @@ so most of those spaces are false. A page's real spaces (the full-width space af
 number, ``五　法第二十五条の二``) differ from the false ones in the page itself, not in the
 characters: the white gap between the two boxes is about a character wide. So:
 
-* between two Latin words the engine's space stays;
+* between two Latin words the engine's space stays, unless the second word's box starts well
+  inside the first one's (``support@examp le.com``: one word, split);
 * next to CJK text a space is kept only where the page shows a blank gap at least
   :data:`REAL_SPACE_EM` of the line's character size wide. Engines' word boxes for CJK are rough
   (Tesseract's can span three characters), so the gap is measured in the pixels of the line's
-  band and given to the nearest word boundary. After punctuation such as ``、`` the glyph's own
+  band and given to the nearest word boundary, unless it lies well inside one word's box (a gap
+  within that word, as after the ``、`` of ``Word、Excel``). After punctuation such as ``、`` the glyph's own
   cell leaves white, so no space is kept there; between two CJK characters it is U+3000;
 * a line that runs to the right margin of the page (the next line's first word would not have
   fit) continues on the next line. Next to CJK text that break is no word boundary and goes;
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
 #: A blank gap next to CJK text at least this share of the line's character size is a real space.
 REAL_SPACE_EM = 0.75
+#: A blank run this far (in ems) inside one word's box on both sides is a gap within that word.
+INSIDE_WORD_EM = 0.25
 #: A pixel is ink when it is darker than paper by this share of the paper-to-ink range: thin,
 #: anti-aliased Mincho strokes are mid-grey, speckle noise stays lighter.
 INK_LEVEL = 0.3
@@ -39,6 +43,12 @@ INK_LEVEL = 0.3
 INK_CONTRAST = 40
 #: A line is wrapped when the next line's first word would have ended this close to the margin (in ems).
 WRAP_TOLERANCE_EM = 0.6
+#: The next line of a column starts at most this far (in ems) below the line's bottom...
+NEXT_LINE_GAP_EM = 1.0
+#: ...and at its left margin, give or take this much to the right (ems)...
+MARGIN_TOLERANCE_EM = 0.5
+#: ...or up to this much to the left, where the line itself is a paragraph's indented first line (ems).
+INDENT_EM = 1.5
 #: A word read with at least this confidence (0-100) is taken as read: a second reading of the page
 #: that drops such words loses text, whatever else it adds.
 CONFIDENT_WORD = 80.0
@@ -66,13 +76,14 @@ class TsvLine:
         return (last[1] - first[1]) > (last[0] - first[0]) and last[1] > first[1] + first[3] / 2
 
 
-def _em(line: TsvLine) -> float:
+def line_em(line: TsvLine) -> float:
     """The line's character size: the median word height (width, for a vertical column)."""
     sizes = [box[2] if line.vertical else box[3] for box in line.boxes if box[2] > 0 and box[3] > 0]
     return float(statistics.median(sizes)) if sizes else 0.0
 
 
-def _extent(line: TsvLine) -> Box:
+def line_extent(line: TsvLine) -> Box:
+    """The box around all the line's words (left, top, width, height)."""
     left = min(box[0] for box in line.boxes)
     top = min(box[1] for box in line.boxes)
     right = max(box[0] + box[2] for box in line.boxes)
@@ -89,7 +100,7 @@ def blank_runs(page: Image.Image, line: TsvLine, minimum: float) -> list[tuple[i
     """
     from PIL import Image as PILImage
 
-    left, top, width, height = _extent(line)
+    left, top, width, height = line_extent(line)
     if width <= 0 or height <= 0:
         return []
     inked = ink_mask(page, (left, top, left + width, top + height))
@@ -149,14 +160,22 @@ def real_space_boundaries(line: TsvLine, page: Image.Image | None) -> set[int]:
     """Word boundaries of a line where the page shows a gap a character wide (each gap counts once)."""
     if page is None or len(line.words) < 2 or len(line.boxes) != len(line.words):
         return set()
-    em = _em(line)
+    em = line_em(line)
     if em <= 0:
         return set()
     found = set()
     for start, end in blank_runs(page, line, REAL_SPACE_EM * em):
+        if _inside_a_word(line, start, end, INSIDE_WORD_EM * em):
+            continue
         centre = (start + end) / 2
         found.add(min(range(1, len(line.words)), key=lambda index: abs(_boundary(line, index) - centre)))
     return found
+
+
+def _inside_a_word(line: TsvLine, start: int, end: int, margin: float) -> bool:
+    """True when the run lies well inside one word's box: the gap is within that word (``Word、 Excel``)."""
+    axis = 1 if line.vertical else 0
+    return any(box[axis] + margin <= start and end <= box[axis] + box[2 + axis] - margin for box in line.boxes)
 
 
 def join_words(line: TsvLine, page: Image.Image | None = None) -> str:
@@ -170,11 +189,27 @@ def join_words(line: TsvLine, page: Image.Image | None = None) -> str:
         if index:
             left, right = parts[-1][-1], word[0]
             if not (is_cjk(left) or is_cjk(right)):
-                parts.append(" ")
+                if not _overlapping(line, index):
+                    parts.append(" ")
             elif index in real and left not in _NO_SPACE_AFTER and right not in _NO_SPACE_BEFORE:
                 parts.append("\u3000" if is_cjk(left) and is_cjk(right) else " ")
         parts.append(word)
     return "".join(parts)
+
+
+def _overlapping(line: TsvLine, index: int) -> bool:
+    """True when word ``index`` starts well inside the box of the word before it and ends past it.
+
+    That is one word the engine split in two; a box lying within the other is no split.
+    """
+    if len(line.boxes) != len(line.words):
+        return False
+    axis = 1 if line.vertical else 0
+    before, after = line.boxes[index - 1], line.boxes[index]
+    before_end, after_end = before[axis] + before[2 + axis], after[axis] + after[2 + axis]
+    if min(before[2 + axis], after[2 + axis]) <= 0 or after_end <= before_end:
+        return False  # no real boxes, or the second one lies within the first: not a split word
+    return after[axis] < before_end - INSIDE_WORD_EM * line_em(line)
 
 
 def _span(line: TsvLine) -> tuple[float, float]:
@@ -191,8 +226,25 @@ def _head_length(line: TsvLine) -> float:
     return box[3] if line.vertical else box[2]
 
 
+def continues_below(line: TsvLine, following: TsvLine) -> bool:
+    """True when ``following`` is the next line of the same column: right below ``line``, starting at its margin.
+
+    Engines sometimes start a new block at a line of the same paragraph (after a short last line, or
+    a line with a long Latin word); the block's first line of another column starts elsewhere.
+    """
+    if line.vertical or following.vertical:
+        return False
+    em = line_em(line)
+    left, top, _, height = line_extent(line)
+    next_left, next_top, _, _ = line_extent(following)
+    below = top + height / 2 < next_top <= top + height + NEXT_LINE_GAP_EM * em
+    return below and left - INDENT_EM * em <= next_left <= left + MARGIN_TOLERANCE_EM * em
+
+
 def wrapped_flags(lines: list[TsvLine], page_size: tuple[int, int] | None = None) -> list[bool]:
-    """For each line, whether it runs on into the next one of its block: its next word would not have fit.
+    """For each line, whether it runs on into the next one of its column: its next word would not have fit.
+
+    The next line is the next of the same block, or of another block that :func:`continues_below` it.
 
     The margin the lines wrap at mirrors the page's opposite one (the page width less the leftmost
     line start; for columns, the height less the topmost start), which a ragged list of short lines
@@ -215,11 +267,11 @@ def wrapped_flags(lines: list[TsvLine], page_size: tuple[int, int] | None = None
             margins[vertical] = ends[int(0.9 * (len(ends) - 1))]
     for index, line in enumerate(lines[:-1]):
         following = lines[index + 1]
-        if index not in measured or index + 1 not in measured or following.paragraph[:2] != line.paragraph[:2]:
+        if index not in measured or index + 1 not in measured or line.vertical != following.vertical:
             continue
-        if line.vertical != following.vertical:
+        if following.paragraph[:2] != line.paragraph[:2] and not continues_below(line, following):
             continue
-        em = _em(line) or 1.0
+        em = line_em(line) or 1.0
         flags[index] = _span(line)[1] + _head_length(following) >= margins[line.vertical] - WRAP_TOLERANCE_EM * em
     return flags
 
@@ -228,8 +280,8 @@ def lines_to_text(lines: list[TsvLine] | tuple[TsvLine, ...], page: Image.Image 
     """Lines joined by newlines (or nothing, for a CJK soft wrap), paragraphs by a blank line.
 
     ``page`` is the image the engine read, for measuring the gaps between words. A wrapped line
-    continues across the engine's paragraph boundary too, as long as the block is the same (engines
-    often start a paragraph at a line that begins with a long Latin word).
+    continues across the engine's paragraph and block boundaries too, as long as the column is the
+    same (engines often start a paragraph at a line that begins with a long Latin word).
     """
     lines = list(lines)
     flags = wrapped_flags(lines, page.size if page is not None else None)
