@@ -60,11 +60,16 @@ def _epoch_ms(moment: datetime | None) -> int | None:
 
 def head_object(client: Any, bucket: str, key: str) -> Mapping[str, Any]:
     """HEAD the object; botocore errors become classified document errors."""
+    return _object_call(client.head_object, "HEAD", bucket, key)
+
+
+def _object_call(method: Any, verb: str, bucket: str, key: str) -> Mapping[str, Any]:
+    """``method(Bucket=bucket, Key=key)``, with botocore errors turned into classified document errors."""
     try:
-        return client.head_object(Bucket=bucket, Key=key)
+        return method(Bucket=bucket, Key=key)
     except Exception as error:
         if is_aws_error(error):
-            raise map_error(error, f"HEAD {s3_uri(bucket, key)}") from error
+            raise map_error(error, f"{verb} {s3_uri(bucket, key)}") from error
         raise
 
 
@@ -93,12 +98,7 @@ def source_metadata(bucket: str, key: str, headers: Mapping[str, Any]) -> dict[s
 
 def get_object(client: Any, bucket: str, key: str) -> Mapping[str, Any]:
     """GET the object (headers now, body as a stream); botocore errors become classified document errors."""
-    try:
-        return client.get_object(Bucket=bucket, Key=key)
-    except Exception as error:
-        if is_aws_error(error):
-            raise map_error(error, f"GET {s3_uri(bucket, key)}") from error
-        raise
+    return _object_call(client.get_object, "GET", bucket, key)
 
 
 def fetch_object(client: Any, bucket: str, key: str, workdir: Path, *, max_bytes: int, uri: str = "") -> Document:
