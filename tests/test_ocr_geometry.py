@@ -71,7 +71,9 @@ def test_a_latin_word_split_into_overlapping_boxes_is_joined_and_separate_words_
     apart = tsv_line([("support", 90.0), ("team", 90.0)], [(100, 50, 140, 30), (255, 50, 90, 30)])
     assert join_words(apart) == "support team"
     within = tsv_line([("Hello", 90.0), ("world", 90.0)], [(100, 50, 100, 30), (100, 50, 100, 30)])
-    assert join_words(within) == "Hello world"  # identical boxes are no split word
+    assert join_words(within) == "Hello world"  # boxes starting at one place prove nothing
+    wide = tsv_line([("support@examp", 92.0), ("le.com", 78.0)], [(779, 206, 363, 28), (988, 199, 101, 40)])
+    assert join_words(wide) == "support@example.com"  # the engine's first box may reach past the second
 
 
 def test_a_blank_gap_inside_one_word_box_is_no_space_but_between_boxes_it_is():

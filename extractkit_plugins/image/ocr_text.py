@@ -198,18 +198,17 @@ def join_words(line: TsvLine, page: Image.Image | None = None) -> str:
 
 
 def _overlapping(line: TsvLine, index: int) -> bool:
-    """True when word ``index`` starts well inside the box of the word before it and ends past it.
+    """True when word ``index`` starts well inside the box of the word before it: one word the engine split.
 
-    That is one word the engine split in two; a box lying within the other is no split.
+    Boxes that start at one place (or have no size) prove nothing.
     """
     if len(line.boxes) != len(line.words):
         return False
     axis = 1 if line.vertical else 0
     before, after = line.boxes[index - 1], line.boxes[index]
-    before_end, after_end = before[axis] + before[2 + axis], after[axis] + after[2 + axis]
-    if min(before[2 + axis], after[2 + axis]) <= 0 or after_end <= before_end:
-        return False  # no real boxes, or the second one lies within the first: not a split word
-    return after[axis] < before_end - INSIDE_WORD_EM * line_em(line)
+    if min(before[2 + axis], after[2 + axis]) <= 0 or after[axis] <= before[axis]:
+        return False  # no real boxes, or both start at one place: nothing says which is whose
+    return after[axis] < before[axis] + before[2 + axis] - INSIDE_WORD_EM * line_em(line)
 
 
 def _span(line: TsvLine) -> tuple[float, float]:
