@@ -38,6 +38,7 @@ OCR_THRESHOLDS = {
     "clean-200": 0.02,
     "degraded": 0.05,
     "scan-pdf": 0.01,
+    "vertical": 0.02,
 }
 #: Limit for the scanned pages of mixed PDFs (300 dpi scans, same as clean-300).
 MIXED_SCAN_THRESHOLD = 0.01
@@ -49,6 +50,7 @@ FILE_CEILINGS = {
     "clean-200": 0.05,
     "degraded": 0.20,
     "scan-pdf": 0.05,
+    "vertical": 0.05,
 }
 
 

@@ -232,8 +232,11 @@ def _alternatives(
     A reading that left ink just before the start of a line (the layout pass dropped a column of
     item numbers, say) is compared with a uniform-block reading (``--psm 6``); the block reading
     is kept when it has more text at about the same confidence and loses fewer confidently read
-    characters than it gains (:func:`.ocr_text.keeps_confident_words`).
+    characters than it gains (:func:`.ocr_text.keeps_confident_words`). Whether the page reads
+    poorly is the layout pass's verdict: read as a uniform block, a page of vertical columns gives
+    real characters in the wrong order at a fair confidence.
     """
+    reads_poorly = upright.score < GOOD_CONFIDENCE
     if upright.characters and image is not None and not upright.vertical:
         starts = [(*line.boxes[0][:3], max(box[3] for box in line.boxes)) for line in upright.lines if line.boxes]
         if ink_before_lines(image, starts):
@@ -241,7 +244,7 @@ def _alternatives(
             more = block.characters > upright.characters and block.score >= upright.score - CONFIDENCE_SLACK
             if more and keeps_confident_words(upright.lines, block.lines, block.characters - upright.characters):
                 upright = block
-    if upright.score >= GOOD_CONFIDENCE or upright.characters == 0:
+    if not reads_poorly or upright.characters == 0:
         return reread_gibberish(upright, path, image, dpi, deadline=deadline, name=name)
     candidates = [upright]
     if options.detect_orientation:
