@@ -40,25 +40,24 @@ def drop_phantom_words(lines: list[TsvLine], page: Image.Image | None) -> list[T
     """``lines`` without the words (and fragment lines) that hold no ink of their own."""
     if page is None:
         return lines
-    kept = []
-    for index, line in enumerate(lines):
-        if _is_fragment(line, lines[:index] + lines[index + 1 :]):
-            continue
-        kept.append(_without_phantoms(line, page))
+    kept = [_without_phantoms(line, page) for index, line in enumerate(lines) if not _is_fragment(index, lines)]
     return [line for line in kept if line.words]
 
 
 def _without_phantoms(line: TsvLine, page: Image.Image) -> TsvLine:
+    """The line without its low-confidence words whose free part is blank; the line's band is binarised once."""
     if len(line.boxes) != len(line.words) or len(line.words) < 2:
         return line
-    doubtful = [
-        index
-        for index, (_, confidence) in enumerate(line.words)
-        if 0 <= confidence < PHANTOM_CONFIDENCE and _is_blank_of_its_own(line, index, page)
-    ]
+    doubtful = [index for index, (_, confidence) in enumerate(line.words) if 0 <= confidence < PHANTOM_CONFIDENCE]
     if not doubtful:
         return line
-    keep = [index for index in range(len(line.words)) if index not in doubtful]
+    extent = line_extent(line)
+    left, top, width, height = extent
+    mask = ink_mask(page, (left, top, left + width, top + height))
+    phantoms = {index for index in doubtful if _is_blank_of_its_own(line, index, extent, mask)}
+    if not phantoms:
+        return line
+    keep = [index for index in range(len(line.words)) if index not in phantoms]
     return TsvLine(line.paragraph, tuple(line.words[i] for i in keep), tuple(line.boxes[i] for i in keep))
 
 
@@ -75,29 +74,31 @@ def free_span(line: TsvLine, index: int) -> tuple[int, int]:
     return start, end
 
 
-def _is_blank_of_its_own(line: TsvLine, index: int, page: Image.Image) -> bool:
-    """True when the free part of the word's box is long enough to judge and holds no ink."""
+def _is_blank_of_its_own(line: TsvLine, index: int, extent: Box, mask: Image.Image | None) -> bool:
+    """True when the free part of the word's box is long enough to judge and holds no ink.
+
+    ``mask`` is the ink mask of the line's ``extent`` (``None`` where the band has no contrast).
+    """
     box = line.boxes[index]
     length = box[3] if line.vertical else box[2]
     start, end = free_span(line, index)
     if length <= 0 or end - start < FREE_SHARE * length:
         return False
-    left, top, width, height = line_extent(line)
+    left, top, width, height = extent
     region = (left, start, left + width, end) if line.vertical else (start, top, end, top + height)
-    return _ink_share(page, line_extent(line), region) < PHANTOM_INK
+    return _ink_share(mask, extent, region) < PHANTOM_INK
 
 
-def _ink_share(page: Image.Image, context: Box, region: tuple[int, int, int, int]) -> float:
-    """The share of ink pixels in ``region``, with paper and ink levels taken from the whole ``context`` box.
+def _ink_share(mask: Image.Image | None, context: Box, region: tuple[int, int, int, int]) -> float:
+    """The share of ink pixels in ``region`` (page pixels) of ``mask``, the ink mask of the ``context`` box.
 
     Specks of noise (ink with fewer than half of its eight neighbours inked) are not counted.
     """
-    left, top, width, height = context
-    mask = ink_mask(page, (left, top, left + width, top + height))
     if mask is None:
         return 0.0
     from PIL import ImageFilter
 
+    left, top, _, _ = context
     x0, y0, x1, y1 = region
     inner = mask.crop((x0 - left - 1, y0 - top - 1, x1 - left + 1, y1 - top + 1))
     inner = inner.filter(ImageFilter.MedianFilter(3)).crop((1, 1, inner.width - 1, inner.height - 1))
@@ -105,13 +106,16 @@ def _ink_share(page: Image.Image, context: Box, region: tuple[int, int, int, int
     return inner.histogram()[255] / area
 
 
-def _is_fragment(line: TsvLine, others: list[TsvLine]) -> bool:
-    """True for a low-confidence line lying inside a much taller line that spans it."""
-    if not line.boxes or any(not 0 <= confidence < FRAGMENT_CONFIDENCE for _, confidence in line.words):
+def _is_fragment(index: int, lines: list[TsvLine]) -> bool:
+    """True when ``lines[index]`` is a low-confidence line lying inside a much taller line that spans it."""
+    line = lines[index]
+    if not line.boxes or line.vertical:
+        return False
+    if any(not 0 <= confidence < FRAGMENT_CONFIDENCE for _, confidence in line.words):
         return False
     left, top, width, height = line_extent(line)
-    for other in others:
-        if not other.boxes or other.vertical or line.vertical:
+    for position, other in enumerate(lines):
+        if position == index or not other.boxes or other.vertical:
             continue
         o_left, o_top, o_width, o_height = line_extent(other)
         inside = o_top <= top and top + height <= o_top + o_height + height / 2
