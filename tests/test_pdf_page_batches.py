@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
 import pytest
 from test_pdf_extractor import document
 
 import extractkit
 from extractkit.errors import CorruptDocument
 from extractkit.models import ExtractOptions
-from extractkit_plugins.pdf import pdf_page_reading
+from extractkit_plugins.pdf import pdf_page_reading, pdfium_calls, pdfium_pages
 from extractkit_plugins.pdf.pdf_extractor import open_document
 from extractkit_plugins.pdf.pdf_page_reading import PAGE_BATCH, read_page, read_pages
 from extractkit_plugins.pdf.pdf_page_text import read_page_text
@@ -103,7 +102,8 @@ def test_a_page_that_cannot_be_loaded_fails_the_document_naming_it(
     path = _pdf_with_a_broken_second_page(tmp_path / "broken.pdf")
     loads: list[object] = []
     closes: list[object] = []
-    load_page, close_page = pdfium_c.FPDF_LoadPage, pdfium_c.FPDF_ClosePage
+    bound = pdfium_calls.calls()
+    load_page, close_page = bound.load_page, bound.close_page
 
     def counted_load(*arguments: object) -> object:
         page = load_page(*arguments)
@@ -115,8 +115,8 @@ def test_a_page_that_cannot_be_loaded_fails_the_document_naming_it(
         closes.append(page)
         close_page(page)
 
-    monkeypatch.setattr(pdfium_c, "FPDF_LoadPage", counted_load)
-    monkeypatch.setattr(pdfium_c, "FPDF_ClosePage", counted_close)
+    counted = bound._replace(load_page=counted_load, close_page=counted_close)
+    monkeypatch.setattr(pdfium_pages, "calls", lambda: counted)
     pdf = open_document(document(path))
     try:
         with pytest.raises(CorruptDocument, match="page 2 cannot be loaded"):

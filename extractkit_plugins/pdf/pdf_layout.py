@@ -98,7 +98,11 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
         return measured, sum(1 for geometry in measured if geometry is not None)
     firsts: list[int] = []
     lasts: list[int] = []
-    heads: list[int] = []  # where the first word ends: the first character itself unless a run of ASCII starts the line
+    # Where each line's first word ends, as a position among the boxes fetched: the line's first
+    # character itself (its position in ``firsts``) unless a run of printable ASCII starts the
+    # line, whose last character is then fetched too (after ``firsts`` and ``lasts``).
+    head_at: list[int] = []
+    heads: list[int] = []
     kept: list[bool] = []
     match_word = _FIRST_WORD.match
     for line, offset in lines:
@@ -106,19 +110,24 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
         kept.append(bool(body))
         if body:
             first = offset + line.index(body[0])
+            end = match_word(body).end() if "\x21" <= body[0] <= "\x7e" else 1  # type: ignore[union-attr]
+            if end > 1:
+                head_at.append(-1 - len(heads))  # fixed up below, once the count of lines is known
+                heads.append(first + end - 1)
+            else:
+                head_at.append(len(firsts))
             firsts.append(first)
             lasts.append(first + len(body) - 1)
-            # Only a run of printable ASCII makes a first word longer than one character.
-            heads.append(first + match_word(body).end() - 1 if "\x21" <= body[0] <= "\x7e" else first)  # type: ignore[union-attr]
     count = len(firsts)
     lefts, bottoms, rights, tops = loose_boxes(textpage, firsts + lasts + heads)
     second = slice(count, 2 * count)
     first_boxes = zip(lefts[:count], bottoms[:count], rights[:count], tops[:count], strict=True)
     last_boxes = zip(lefts[second], bottoms[second], rights[second], tops[second], strict=True)
+    head_rights = [rights[at] if at >= 0 else rights[2 * count - 1 - at] for at in head_at]
     measured: list[LineGeometry] = []
     unproven: list[int] = []  # lines whose boxes do not show them upright: their angles are asked for
     for position, first_box, last_box, head_right in zip(
-        range(count), first_boxes, last_boxes, rights[2 * count :], strict=True
+        range(count), first_boxes, last_boxes, head_rights, strict=True
     ):
         if not (first_box[1] == last_box[1] and first_box[3] == last_box[3] and last_box[0] > first_box[0]):
             unproven.append(position)

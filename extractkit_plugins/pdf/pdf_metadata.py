@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from .pdfium_bulk import metadata_texts
+from .pdfium_calls import calls
 
 _PDF_DATE = re.compile(
     r"^(?:D:)?(?P<year>\d{4})(?P<month>\d{2})?(?P<day>\d{2})?(?P<hour>\d{2})?(?P<minute>\d{2})?(?P<second>\d{2})?"
@@ -30,8 +31,6 @@ _METADATA_KEYS = (*_METADATA_FIELDS, *_METADATA_DATES)
 
 def read_metadata(pdf: Any) -> dict[str, Any]:
     """Title, author, dates (ISO 8601), producer, page count and whether the file is encrypted."""
-    import pypdfium2.raw as pdfium_c
-
     metadata: dict[str, Any] = {}
     info = metadata_texts(pdf, _METADATA_KEYS)
     for key, field in _METADATA_FIELDS.items():
@@ -46,7 +45,7 @@ def read_metadata(pdf: Any) -> dict[str, Any]:
     if version:
         metadata["pdf_version"] = f"{version // 10}.{version % 10}"
     metadata["page_count"] = len(pdf)
-    metadata["encrypted"] = pdfium_c.FPDF_GetSecurityHandlerRevision(pdf) != -1
+    metadata["encrypted"] = calls().security_revision(pdf) != -1
     return metadata
 
 

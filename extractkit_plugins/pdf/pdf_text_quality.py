@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from .pdfium_bulk import map_errors
+
 USABLE = "ok"
 NO_TEXT = "no_text"
 UNMAPPED = "unmapped"
@@ -108,8 +110,6 @@ def pdfium_flagged_share(textpage: Any) -> float:
     unclear first sample is followed by the full :data:`MAPPING_SAMPLE`. Evenly spaced, the first
     sample meets any run of flagged characters longer than an eighth of the page.
     """
-    from .pdfium_bulk import map_errors
-
     count = textpage.count_chars()
     if count <= 0:
         return 0.0

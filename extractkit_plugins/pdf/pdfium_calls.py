@@ -33,6 +33,14 @@ class Calls(NamedTuple):
     count_objects: Callable[..., int]
     page_count: Callable[..., int]
     file_version: Callable[..., int]
+    # pypdfium2's own (checked) bindings, called once per page or document: kept here so that
+    # callers need no ``import`` statement of their own on every call.
+    load_page: Callable[..., Any]
+    load_text_page: Callable[..., Any]
+    close_text_page: Callable[..., None]
+    close_page: Callable[..., None]
+    close_document: Callable[..., None]
+    security_revision: Callable[..., int]
 
 
 def unchecked(function: Any, result: Any) -> Callable[..., Any]:
@@ -68,4 +76,10 @@ def calls() -> Calls:
         count_objects=unchecked(pdfium_c.FPDFPage_CountObjects, ctypes.c_int),
         page_count=unchecked(pdfium_c.FPDF_GetPageCount, ctypes.c_int),
         file_version=unchecked(pdfium_c.FPDF_GetFileVersion, ctypes.c_int),
+        load_page=pdfium_c.FPDF_LoadPage,
+        load_text_page=pdfium_c.FPDFText_LoadPage,
+        close_text_page=pdfium_c.FPDFText_ClosePage,
+        close_page=pdfium_c.FPDF_ClosePage,
+        close_document=pdfium_c.FPDF_CloseDocument,
+        security_revision=pdfium_c.FPDF_GetSecurityHandlerRevision,
     )

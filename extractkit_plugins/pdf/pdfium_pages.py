@@ -10,7 +10,11 @@ calls go through :mod:`.pdfium_calls`.
 
 :class:`TextPage` has the surface the layout code uses (``raw``, ``count_chars()``,
 ``get_text_range()``), so :mod:`.pdfium_bulk`, :mod:`.pdf_layout` and :mod:`.pdf_tables` take
-either kind. :func:`load_document` opens a file with ``FPDF_LoadDocument`` likewise. Rendering,
+either kind. :func:`load_document` opens a file likewise: a file of up to
+:data:`MEMORY_LOAD_LIMIT` bytes is read whole in one call and opened from memory
+(``FPDF_LoadMemDocument64``), since pdfium's own file reader asks the file's size and seeks before
+each block it reads (about 5 % of a short document's time); a bigger one is opened by its path
+(``FPDF_LoadDocument``), so its size never weighs on memory. Rendering,
 which is rare and costs far more than loading, still goes through pypdfium2's objects: a
 :class:`RawDocument` opens its file a second time through pypdfium2 the first time a page of it
 must be rendered (:meth:`RawDocument.for_rendering`).
@@ -27,6 +31,8 @@ from .pdfium_calls import calls
 
 #: The box pypdfium2 (and PDF readers generally) assume when a page has no MediaBox: US Letter.
 DEFAULT_MEDIA_BOX = (0.0, 0.0, 612.0, 792.0)
+#: The largest file :func:`load_document` reads into memory to open; bigger ones are opened by path.
+MEMORY_LOAD_LIMIT = 32 * 1024 * 1024
 
 
 class DocumentLoadError(Exception):
@@ -40,14 +46,15 @@ class DocumentLoadError(Exception):
 class RawDocument:
     """An open ``FPDF_DOCUMENT``: its page count and PDF version, and the file it came from."""
 
-    __slots__ = ("_as_parameter_", "_rendering", "password", "path", "pointer", "raw")
+    __slots__ = ("_as_parameter_", "_contents", "_rendering", "password", "path", "pointer", "raw")
 
-    def __init__(self, raw: Any, path: Path, password: str) -> None:
+    def __init__(self, raw: Any, path: Path, password: str, contents: bytearray | None = None) -> None:
         self.raw = raw
         self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
         self.pointer = ctypes.c_void_p.from_buffer(raw)
         self.path = path
         self.password = password
+        self._contents = contents  # the file's bytes pdfium reads from, when it was opened from memory
         self._rendering: Any = None
 
     def __len__(self) -> int:
@@ -68,25 +75,53 @@ class RawDocument:
 
     def close(self) -> None:
         """Close the document (and its rendering twin); closing twice does nothing."""
-        import pypdfium2.raw as pdfium_c
-
         if self._rendering is not None:
             self._rendering.close()
             self._rendering = None
         if self.raw is not None:
-            pdfium_c.FPDF_CloseDocument(self.raw)
+            calls().close_document(self.raw)
             self.raw = self._as_parameter_ = self.pointer = None
+            self._contents = None  # pdfium is done with the bytes only once the document is closed
 
 
 def load_document(path: Path, password: str = "") -> RawDocument:
-    """Open a PDF file with ``password`` (``""`` for none); raises :class:`DocumentLoadError`. Call under the lock."""
+    """Open a PDF file with ``password`` (``""`` for none); raises :class:`DocumentLoadError`. Call under the lock.
+
+    A file of up to :data:`MEMORY_LOAD_LIMIT` bytes is opened from memory; a bigger one, or one
+    that cannot be read whole, is opened by its path, which reports any error as before.
+    """
     import pypdfium2.raw as pdfium_c
 
-    encoded = os.fsencode(path) + b"\x00"
-    raw = pdfium_c.FPDF_LoadDocument(encoded, password.encode("utf-8") + b"\x00" if password else None)
+    secret = password.encode("utf-8") + b"\x00" if password else None
+    contents = _small_file_contents(path)
+    if contents is None:
+        raw = pdfium_c.FPDF_LoadDocument(os.fsencode(path) + b"\x00", secret)
+    else:
+        start = ctypes.addressof(ctypes.c_char.from_buffer(contents))
+        raw = pdfium_c.FPDF_LoadMemDocument64(start, len(contents), secret)
     if not raw:
         raise DocumentLoadError(int(pdfium_c.FPDF_GetLastError()))
-    return RawDocument(raw, path, password)
+    return RawDocument(raw, path, password, contents)
+
+
+def _small_file_contents(path: Path) -> bytearray | None:
+    """The whole file, read in one call, if it is not empty and not over :data:`MEMORY_LOAD_LIMIT`; else ``None``."""
+    try:
+        with open(path, "rb", buffering=0) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if not 0 < size <= MEMORY_LOAD_LIMIT:
+                return None
+            contents = bytearray(size)
+            view = memoryview(contents)
+            done = 0
+            while done < size:
+                count = handle.readinto(view[done:])
+                if not count:
+                    return None  # the file shrank while it was read: pdfium reads it by path instead
+                done += count
+            return contents
+    except OSError:
+        return None
 
 
 class PageLoadError(Exception):
@@ -233,22 +268,20 @@ class loaded_page:  # noqa: N801 (used as a function: ``with loaded_page(pdf, in
         self.textpage: TextPage | None = None
 
     def __enter__(self) -> tuple[Page, TextPage]:
-        import pypdfium2.raw as pdfium_c
-
-        raw_page = pdfium_c.FPDF_LoadPage(self._pdf.raw, self._index)
+        bound = calls()
+        raw_page = bound.load_page(self._pdf.raw, self._index)
         if not raw_page:
             raise PageLoadError("page")
-        raw_text = pdfium_c.FPDFText_LoadPage(raw_page)
+        raw_text = bound.load_text_page(raw_page)
         if not raw_text:
-            pdfium_c.FPDF_ClosePage(raw_page)
+            bound.close_page(raw_page)
             raise PageLoadError("text")
         self.page, self.textpage = Page(raw_page), TextPage(raw_text)
         return self.page, self.textpage
 
     def __exit__(self, *_: object) -> None:
-        import pypdfium2.raw as pdfium_c
-
         if self.textpage is not None:
-            pdfium_c.FPDFText_ClosePage(self.textpage.raw)
-            pdfium_c.FPDF_ClosePage(self.page.raw)  # type: ignore[union-attr]
+            bound = calls()
+            bound.close_text_page(self.textpage.raw)
+            bound.close_page(self.page.raw)  # type: ignore[union-attr]
             self.page = self.textpage = None
