@@ -33,12 +33,12 @@ class Calls(NamedTuple):
     count_objects: Callable[..., int]
     page_count: Callable[..., int]
     file_version: Callable[..., int]
-    # pypdfium2's own (checked) bindings, called once per page or document: kept here so that
-    # callers need no ``import`` statement of their own on every call.
-    load_page: Callable[..., Any]
-    load_text_page: Callable[..., Any]
+    load_page: Callable[..., int | None]
+    load_text_page: Callable[..., int | None]
     close_text_page: Callable[..., None]
     close_page: Callable[..., None]
+    # pypdfium2's own (checked) bindings, called once per document: kept here so that callers
+    # need no ``import`` statement of their own on every call.
     close_document: Callable[..., None]
     security_revision: Callable[..., int]
 
@@ -76,10 +76,10 @@ def calls() -> Calls:
         count_objects=unchecked(pdfium_c.FPDFPage_CountObjects, ctypes.c_int),
         page_count=unchecked(pdfium_c.FPDF_GetPageCount, ctypes.c_int),
         file_version=unchecked(pdfium_c.FPDF_GetFileVersion, ctypes.c_int),
-        load_page=pdfium_c.FPDF_LoadPage,
-        load_text_page=pdfium_c.FPDFText_LoadPage,
-        close_text_page=pdfium_c.FPDFText_ClosePage,
-        close_page=pdfium_c.FPDF_ClosePage,
+        load_page=unchecked(pdfium_c.FPDF_LoadPage, ctypes.c_void_p),  # an address (int), or None for NULL
+        load_text_page=unchecked(pdfium_c.FPDFText_LoadPage, ctypes.c_void_p),
+        close_text_page=unchecked(pdfium_c.FPDFText_ClosePage, None),
+        close_page=unchecked(pdfium_c.FPDF_ClosePage, None),
         close_document=pdfium_c.FPDF_CloseDocument,
         security_revision=pdfium_c.FPDF_GetSecurityHandlerRevision,
     )

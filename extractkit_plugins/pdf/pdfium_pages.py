@@ -140,14 +140,25 @@ class TextPage:
     every character equals its offset in that text (``None`` before).
     """
 
-    __slots__ = ("_as_parameter_", "_count", "indexes_are_offsets", "pointer", "raw")
+    __slots__ = ("_count", "_typed", "indexes_are_offsets", "pointer")
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
-        self.pointer = ctypes.c_void_p.from_buffer(raw)
+    def __init__(self, address: int) -> None:
+        self.pointer = ctypes.c_void_p(address)
+        self._typed: Any = None
         self.indexes_are_offsets: bool | None = None
         self._count: int | None = None
+
+    @property
+    def raw(self) -> Any:
+        """The text page as pypdfium2's typed ``FPDF_TEXTPAGE``, for its checked functions (made on first use)."""
+        if self._typed is None:
+            import pypdfium2.raw as pdfium_c
+
+            self._typed = ctypes.cast(self.pointer, pdfium_c.FPDF_TEXTPAGE)
+        return self._typed
+
+    #: What ctypes passes when the object itself is an argument of a checked function.
+    _as_parameter_ = raw
 
     def count_chars(self) -> int:
         """Characters pdfium lists on the page (generated spaces and line breaks included), asked once."""
@@ -189,12 +200,23 @@ class TextPage:
 class Page:
     """A loaded ``FPDF_PAGE``: its size, rotation, crop box and the image objects on it."""
 
-    __slots__ = ("_as_parameter_", "pointer", "raw")
+    __slots__ = ("_typed", "pointer")
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self._as_parameter_ = raw  # what ctypes passes when the object itself is an argument
-        self.pointer = ctypes.c_void_p.from_buffer(raw)
+    def __init__(self, address: int) -> None:
+        self.pointer = ctypes.c_void_p(address)
+        self._typed: Any = None
+
+    @property
+    def raw(self) -> Any:
+        """The page as pypdfium2's typed ``FPDF_PAGE``, for its checked functions (made on first use)."""
+        if self._typed is None:
+            import pypdfium2.raw as pdfium_c
+
+            self._typed = ctypes.cast(self.pointer, pdfium_c.FPDF_PAGE)
+        return self._typed
+
+    #: What ctypes passes when the object itself is an argument of a checked function.
+    _as_parameter_ = raw
 
     def get_size(self) -> tuple[float, float]:
         """Width and height in points, as displayed (after ``/Rotate``)."""
@@ -269,19 +291,23 @@ class loaded_page:  # noqa: N801 (used as a function: ``with loaded_page(pdf, in
 
     def __enter__(self) -> tuple[Page, TextPage]:
         bound = calls()
-        raw_page = bound.load_page(self._pdf.raw, self._index)
-        if not raw_page:
+        document = getattr(self._pdf, "pointer", None)  # a RawDocument's, else a pypdfium2 PdfDocument's
+        if document is None:
+            document = ctypes.c_void_p.from_buffer(self._pdf.raw)
+        page_address = bound.load_page(document, self._index)
+        if not page_address:
             raise PageLoadError("page")
-        raw_text = bound.load_text_page(raw_page)
-        if not raw_text:
-            bound.close_page(raw_page)
+        page = Page(page_address)
+        text_address = bound.load_text_page(page.pointer)
+        if not text_address:
+            bound.close_page(page.pointer)
             raise PageLoadError("text")
-        self.page, self.textpage = Page(raw_page), TextPage(raw_text)
-        return self.page, self.textpage
+        self.page, self.textpage = page, TextPage(text_address)
+        return page, self.textpage
 
     def __exit__(self, *_: object) -> None:
         if self.textpage is not None:
             bound = calls()
-            bound.close_text_page(self.textpage.raw)
-            bound.close_page(self.page.raw)  # type: ignore[union-attr]
+            bound.close_text_page(self.textpage.pointer)
+            bound.close_page(self.page.pointer)  # type: ignore[union-attr]
             self.page = self.textpage = None
