@@ -23,14 +23,14 @@ from extractkit_plugins.image.digit_runs import (
 from extractkit_plugins.image.ocr import ocr_image
 from extractkit_plugins.image.ocr_text import TsvLine
 
+from support.ocr_lines import boxed_line
 from support.samples import demo_invoice
 from truth.render import GOTHIC, MINCHO, render_lines
 
 
 def line(*words: tuple[str, float], key: str = "1") -> TsvLine:
     """A line of words set 40 px apart, 30 px high."""
-    boxes = tuple((40 * index, 0, 36, 30) for index in range(len(words)))
-    return TsvLine(("1", "1", key), tuple(words), boxes)
+    return boxed_line(words, [(40 * index, 0, 36, 30) for index in range(len(words))], ("1", "1", key))
 
 
 INVOICE = line(("請求", 93.0), ("書", 92.9), ("第", 95.9), ("2924-118", 40.3), ("号", 92.4))
@@ -181,6 +181,6 @@ def test_a_line_without_cjk_glyphs_has_no_cut():
     font = ImageFont.truetype(GOTHIC, size=40)
     image = Image.new("L", (600, 100), 255)
     ImageDraw.Draw(image).text((20, 20), "2924-118", font=font, fill=0)
-    only = TsvLine(("1", "1", "1"), (("第", 90.0), ("2924-118", 40.0)), ((20, 20, 40, 40), (20, 20, 200, 40)))
+    only = boxed_line((("第", 90.0), ("2924-118", 40.0)), ((20, 20, 40, 40), (20, 20, 200, 40)))
     [run] = find_digit_runs([only])
     assert run_cut(image, only, run) is None

@@ -8,14 +8,12 @@ from extractkit_plugins.image.line_items import numbering_agrees, numeral_value,
 from extractkit_plugins.image.lookalikes import Suspect, apply_confirmed, find_suspects
 from extractkit_plugins.image.ocr_text import TsvLine
 
+from support.ocr_lines import character_line
+
 
 def line(words: str, gaps: tuple[int, ...] = (), size: int = 40) -> TsvLine:
     """A line of one-character words ``size`` pixels square; ``gaps[i]`` extra pixels after word ``i``."""
-    boxes, left = [], 100
-    for index, _ in enumerate(words):
-        boxes.append((left, 50, size, size))
-        left += size + 4 + (gaps[index] if index < len(gaps) else 0)
-    return TsvLine(("1", "1", "1"), tuple((char, 90.0) for char in words), tuple(boxes))
+    return character_line(words, size=size, gaps=gaps)
 
 
 def test_a_lookalike_opening_a_line_before_a_space_and_cjk_is_an_item_suspect():
