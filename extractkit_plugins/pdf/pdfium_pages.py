@@ -132,7 +132,34 @@ class PageLoadError(Exception):
         self.part = part
 
 
-class TextPage:
+class _Handle:
+    """A loaded pdfium object known by its address: ``pointer`` (a ``c_void_p``) for the unchecked calls.
+
+    ``raw`` is the same address as pypdfium2's typed pointer (:attr:`TYPE_NAME` in ``pypdfium2.raw``),
+    made on first use, for pypdfium2's checked functions; ctypes passes it when the object itself
+    is an argument.
+    """
+
+    __slots__ = ("_typed", "pointer")
+    TYPE_NAME = ""
+
+    def __init__(self, address: int) -> None:
+        self.pointer = ctypes.c_void_p(address)
+        self._typed: Any = None
+
+    @property
+    def raw(self) -> Any:
+        """The typed pointer, for pypdfium2's checked functions."""
+        if self._typed is None:
+            import pypdfium2.raw as pdfium_c
+
+            self._typed = ctypes.cast(self.pointer, getattr(pdfium_c, self.TYPE_NAME))
+        return self._typed
+
+    _as_parameter_ = raw
+
+
+class TextPage(_Handle):
     """A loaded ``FPDF_TEXTPAGE``: its character count and its whole text.
 
     ``pointer`` is its address as a ``c_void_p``, made once for the many calls of :mod:`.pdfium_bulk`.
@@ -140,25 +167,14 @@ class TextPage:
     every character equals its offset in that text (``None`` before).
     """
 
-    __slots__ = ("_count", "_typed", "indexes_are_offsets", "pointer")
+    __slots__ = ("_count", "indexes_are_offsets")
+    TYPE_NAME = "FPDF_TEXTPAGE"
 
     def __init__(self, address: int) -> None:
         self.pointer = ctypes.c_void_p(address)
-        self._typed: Any = None
+        self._typed = None
         self.indexes_are_offsets: bool | None = None
         self._count: int | None = None
-
-    @property
-    def raw(self) -> Any:
-        """The text page as pypdfium2's typed ``FPDF_TEXTPAGE``, for its checked functions (made on first use)."""
-        if self._typed is None:
-            import pypdfium2.raw as pdfium_c
-
-            self._typed = ctypes.cast(self.pointer, pdfium_c.FPDF_TEXTPAGE)
-        return self._typed
-
-    #: What ctypes passes when the object itself is an argument of a checked function.
-    _as_parameter_ = raw
 
     def count_chars(self) -> int:
         """Characters pdfium lists on the page (generated spaces and line breaks included), asked once."""
@@ -197,26 +213,11 @@ class TextPage:
         return text
 
 
-class Page:
+class Page(_Handle):
     """A loaded ``FPDF_PAGE``: its size, rotation, crop box and the image objects on it."""
 
-    __slots__ = ("_typed", "pointer")
-
-    def __init__(self, address: int) -> None:
-        self.pointer = ctypes.c_void_p(address)
-        self._typed: Any = None
-
-    @property
-    def raw(self) -> Any:
-        """The page as pypdfium2's typed ``FPDF_PAGE``, for its checked functions (made on first use)."""
-        if self._typed is None:
-            import pypdfium2.raw as pdfium_c
-
-            self._typed = ctypes.cast(self.pointer, pdfium_c.FPDF_PAGE)
-        return self._typed
-
-    #: What ctypes passes when the object itself is an argument of a checked function.
-    _as_parameter_ = raw
+    __slots__ = ()
+    TYPE_NAME = "FPDF_PAGE"
 
     def get_size(self) -> tuple[float, float]:
         """Width and height in points, as displayed (after ``/Rotate``)."""
