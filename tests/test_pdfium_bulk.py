@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 
-from extractkit_plugins.pdf import pdfium_bulk
+from extractkit_plugins.pdf import pdfium_bulk, pdfium_calls
 from extractkit_plugins.pdf.pdf_layout import measure_lines
 from extractkit_plugins.pdf.pdf_page_text import _lines_with_offsets
 from extractkit_plugins.pdf.pdf_tables import TABLE_GAP_EM, _contiguous_starts, spaced_lines
@@ -144,7 +144,7 @@ def test_line_geometry_matches_the_single_calls(pages):
 
 def test_addresses_are_read_from_the_pointers(pages):
     textpage = pages[0]
-    assert pdfium_bulk._pointer(textpage).value == ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    assert pdfium_calls.address_of(textpage).value == ctypes.cast(textpage.raw, ctypes.c_void_p).value
 
 
 def _table_with_a_letter_outside_the_bmp(path) -> None:

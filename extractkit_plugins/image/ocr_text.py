@@ -208,7 +208,9 @@ def _overlapping(line: TsvLine, index: int) -> bool:
     before, after = line.boxes[index - 1], line.boxes[index]
     if min(before[2 + axis], after[2 + axis]) <= 0 or after[axis] <= before[axis]:
         return False  # no real boxes, or both start at one place: nothing says which is whose
-    return after[axis] < before[axis] + before[2 + axis] - INSIDE_WORD_EM * line_em(line)
+    before_end = before[axis] + before[2 + axis]
+    # Most words start past the end of the one before; only the others need the line's size.
+    return after[axis] < before_end and after[axis] < before_end - INSIDE_WORD_EM * line_em(line)
 
 
 def _span(line: TsvLine) -> tuple[float, float]:

@@ -98,10 +98,10 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
         return measured, sum(1 for geometry in measured if geometry is not None)
     firsts: list[int] = []
     lasts: list[int] = []
-    # Where each line's first word ends, as a position among the boxes fetched: the line's first
-    # character itself (its position in ``firsts``) unless a run of printable ASCII starts the
-    # line, whose last character is then fetched too (after ``firsts`` and ``lasts``).
-    head_at: list[int] = []
+    # Where each line's first word ends: the line's first character itself (``None``) unless a run
+    # of printable ASCII starts the line, whose last character is then fetched too: its place in
+    # ``heads``, whose boxes come after those of ``firsts`` and ``lasts``.
+    head_at: list[int | None] = []
     heads: list[int] = []
     kept: list[bool] = []
     match_word = _FIRST_WORD.match
@@ -112,10 +112,10 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
             first = offset + line.index(body[0])
             end = match_word(body).end() if "\x21" <= body[0] <= "\x7e" else 1  # type: ignore[union-attr]
             if end > 1:
-                head_at.append(-1 - len(heads))  # fixed up below, once the count of lines is known
+                head_at.append(len(heads))
                 heads.append(first + end - 1)
             else:
-                head_at.append(len(firsts))
+                head_at.append(None)
             firsts.append(first)
             lasts.append(first + len(body) - 1)
     count = len(firsts)
@@ -123,7 +123,7 @@ def measure_lines_and_slants(textpage: Any, lines: list[tuple[str, int]]) -> tup
     second = slice(count, 2 * count)
     first_boxes = zip(lefts[:count], bottoms[:count], rights[:count], tops[:count], strict=True)
     last_boxes = zip(lefts[second], bottoms[second], rights[second], tops[second], strict=True)
-    head_rights = [rights[at] if at >= 0 else rights[2 * count - 1 - at] for at in head_at]
+    head_rights = [rights[position if at is None else 2 * count + at] for position, at in enumerate(head_at)]
     measured: list[LineGeometry] = []
     unproven: list[int] = []  # lines whose boxes do not show them upright: their angles are asked for
     for position, first_box, last_box, head_right in zip(

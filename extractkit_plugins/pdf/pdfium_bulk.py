@@ -12,19 +12,13 @@ from collections import deque
 from itertools import repeat
 from typing import Any, NamedTuple, Sequence
 
-from .pdfium_calls import calls
+from .pdfium_calls import address_of, calls
 
 Box = tuple[float, float, float, float]
 #: Bytes of one FS_RECTF (four C floats: left, top, right, bottom).
 RECT_SIZE = 16
 #: Bytes of the buffer document information entries are first read into (UTF-16, with the NUL).
 META_BUFFER = 512
-
-
-def _pointer(handle: Any) -> ctypes.c_void_p:
-    """A text page's or document's address as a ``c_void_p``: the one it keeps (:mod:`.pdfium_pages`), else new."""
-    pointer = getattr(handle, "pointer", None)
-    return pointer if pointer is not None else ctypes.c_void_p.from_buffer(handle.raw)
 
 
 class CharBoxes(NamedTuple):
@@ -47,7 +41,7 @@ def loose_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     rects = (ctypes.c_float * (4 * count))()
     outputs = map(ctypes.byref, repeat(rects, count), range(0, RECT_SIZE * count, RECT_SIZE))
     # The array starts zeroed, so a refused index (the call returns 0) keeps an empty box.
-    deque(map(get_box, repeat(_pointer(textpage), count), indexes, outputs), maxlen=0)
+    deque(map(get_box, repeat(address_of(textpage), count), indexes, outputs), maxlen=0)
     values = memoryview(rects).cast("B").cast("f").tolist() if count else []
     return CharBoxes(values[0::4], values[3::4], values[2::4], values[1::4])
 
@@ -59,30 +53,30 @@ def tight_boxes(textpage: Any, indexes: Sequence[int]) -> CharBoxes:
     values = (ctypes.c_double * (4 * count))()
     # pdfium writes left, right, bottom, top: four doubles per character, in that order.
     corners = (map(ctypes.byref, repeat(values, count), range(corner, 32 * count, 32)) for corner in (0, 8, 16, 24))
-    deque(map(get_box, repeat(_pointer(textpage), count), indexes, *corners), maxlen=0)
+    deque(map(get_box, repeat(address_of(textpage), count), indexes, *corners), maxlen=0)
     flat = memoryview(values).cast("B").cast("d").tolist() if count else []
     return CharBoxes(flat[0::4], flat[2::4], flat[1::4], flat[3::4])
 
 
 def char_angles(textpage: Any, indexes: Sequence[int]) -> list[float]:
     """Each character's angle in radians, as ``FPDFText_GetCharAngle`` gives it (-1 where it has none)."""
-    return list(map(calls().angle, repeat(_pointer(textpage), len(indexes)), indexes))
+    return list(map(calls().angle, repeat(address_of(textpage), len(indexes)), indexes))
 
 
 def char_indexes(textpage: Any, text_indexes: Sequence[int]) -> list[int]:
     """pdfium's character index for each text index (UTF-16 units into the page text); -1 where there is none."""
-    return list(map(calls().char_index, repeat(_pointer(textpage), len(text_indexes)), text_indexes))
+    return list(map(calls().char_index, repeat(address_of(textpage), len(text_indexes)), text_indexes))
 
 
 def map_errors(textpage: Any, indexes: Sequence[int]) -> int:
     """How many of these characters pdfium reports as having a Unicode mapping error."""
-    return list(map(calls().has_map_error, repeat(_pointer(textpage), len(indexes)), indexes)).count(1)
+    return list(map(calls().has_map_error, repeat(address_of(textpage), len(indexes)), indexes)).count(1)
 
 
 def metadata_texts(pdf: Any, keys: Sequence[str]) -> dict[str, str]:
     """The document information entries named by ``keys`` (``Title``, ``Author``...); a missing one is ``""``."""
     get_text = calls().meta_text
-    document = _pointer(pdf)
+    document = address_of(pdf)
     shared = ctypes.create_string_buffer(META_BUFFER)  # most entries fit: one call each
     shared_size = ctypes.c_ulong(META_BUFFER)
     texts = {}

@@ -43,6 +43,13 @@ class Calls(NamedTuple):
     security_revision: Callable[..., int]
 
 
+def address_of(handle: Any) -> ctypes.c_void_p:
+    """A text page's, page's or document's address as a ``c_void_p``: the one it keeps (:mod:`.pdfium_pages`),
+    else one made from pypdfium2's typed pointer (``handle.raw``)."""
+    pointer = getattr(handle, "pointer", None)
+    return pointer if pointer is not None else ctypes.c_void_p.from_buffer(handle.raw)
+
+
 def unchecked(function: Any, result: Any) -> Callable[..., Any]:
     """A pypdfium2 raw function bound again with no declared argument types, returning ``result``.
 

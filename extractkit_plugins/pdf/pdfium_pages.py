@@ -27,7 +27,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterator
 
-from .pdfium_calls import calls
+from .pdfium_calls import address_of, calls
 
 #: The box pypdfium2 (and PDF readers generally) assume when a page has no MediaBox: US Letter.
 DEFAULT_MEDIA_BOX = (0.0, 0.0, 612.0, 792.0)
@@ -171,8 +171,7 @@ class TextPage(_Handle):
     TYPE_NAME = "FPDF_TEXTPAGE"
 
     def __init__(self, address: int) -> None:
-        self.pointer = ctypes.c_void_p(address)
-        self._typed = None
+        super().__init__(address)
         self.indexes_are_offsets: bool | None = None
         self._count: int | None = None
 
@@ -292,10 +291,7 @@ class loaded_page:  # noqa: N801 (used as a function: ``with loaded_page(pdf, in
 
     def __enter__(self) -> tuple[Page, TextPage]:
         bound = calls()
-        document = getattr(self._pdf, "pointer", None)  # a RawDocument's, else a pypdfium2 PdfDocument's
-        if document is None:
-            document = ctypes.c_void_p.from_buffer(self._pdf.raw)
-        page_address = bound.load_page(document, self._index)
+        page_address = bound.load_page(address_of(self._pdf), self._index)  # a RawDocument or a PdfDocument
         if not page_address:
             raise PageLoadError("page")
         page = Page(page_address)
