@@ -17,6 +17,13 @@ from support.paths import REPO, TEST_PLUGINS
 SAMPLES = REPO / "examples" / "documents"
 
 
+def _stored_samples(tmp_path):
+    """The seven stored sample documents, copied without the ``generated/`` folder that ``make run`` adds."""
+    docs = tmp_path / "docs"
+    shutil.copytree(SAMPLES, docs, ignore=shutil.ignore_patterns("generated"))
+    return docs
+
+
 def _write_config(tmp_path, source, sink_lines, **worker):
     lines = ["[source]", f'path = "{source}"', "[sink]", *sink_lines, "[worker]"]
     worker = {"temp_dir": str(tmp_path / "work"), "isolation": False, "max_workers": 2, **worker}
@@ -95,7 +102,7 @@ def test_terminal_log_lines_scroll_above_one_bar_and_failures_are_listed_after(t
 
 
 def test_metrics_record_never_reaches_a_terminal_unless_asked(tmp_path):
-    config = _jsonl(tmp_path, SAMPLES)
+    config = _jsonl(tmp_path, _stored_samples(tmp_path))
     code, shown, _ = _on_terminal(["run", "--config", str(config), "--no-progress"], stdout_too=True)
     assert code == 0 and '"_aws"' not in shown and "7 documents" in shown
     code, shown, _ = _on_terminal(["run", "--config", str(config), "--no-progress", "--metrics"], stdout_too=True)
@@ -106,7 +113,7 @@ def test_metrics_record_never_reaches_a_terminal_unless_asked(tmp_path):
 
 
 def test_jsonl_on_stdout_carries_only_data(tmp_path):
-    config = _write_config(tmp_path, SAMPLES, ['type = "jsonl"', 'path = "-"'])
+    config = _write_config(tmp_path, _stored_samples(tmp_path), ['type = "jsonl"', 'path = "-"'])
     completed = run_cli("run", "--config", str(config))
     assert completed.returncode == 0, completed.stderr
     records = [json.loads(line) for line in completed.stdout.splitlines()]  # every line parses: jq works
@@ -116,7 +123,7 @@ def test_jsonl_on_stdout_carries_only_data(tmp_path):
 
 
 def test_summary_is_the_last_line_on_standard_error(tmp_path):
-    completed = run_cli("run", "--config", str(_jsonl(tmp_path, SAMPLES)))
+    completed = run_cli("run", "--config", str(_jsonl(tmp_path, _stored_samples(tmp_path))))
     lines = completed.stderr.strip().splitlines()
     assert lines[-1].startswith("extractkit: 7 documents (7 indexed, 0 failed), 7 pages")
     assert lines[-2].startswith("extractkit: latency: median ")
@@ -179,8 +186,7 @@ def test_ctrl_c_says_the_run_was_interrupted_and_how_many_were_left(tmp_path):
 
 
 def test_a_rerun_skips_unchanged_files_and_force_extracts_again(tmp_path):
-    docs = tmp_path / "docs"
-    shutil.copytree(SAMPLES, docs)
+    docs = _stored_samples(tmp_path)
     for sink in (
         ['type = "local_index"', f'path = "{tmp_path / "i.db"}"'],
         ['type = "jsonl"', f'path = "{tmp_path / "o.jsonl"}"'],
